@@ -1,0 +1,435 @@
+//! The council log: a hash-linked graph of signed operations (roster, committees, rules,
+//! documents and their workflow), and the council state it implies.
+//!
+//! Each operation names its parents, the heads its author had seen, so the log is a DAG that
+//! concurrent writers extend independently. Two rules make every peer agree, whatever order the
+//! operations arrive in:
+//!
+//! 1. **Validity is judged in the causal past.** An operation is accepted if its author had the
+//!    right to make it in the state implied by its ancestors, and only then. That set never
+//!    changes once the parents are known, so a verdict never changes either. A member removed by
+//!    an operation is refused for everything that has the removal among its ancestors; what they
+//!    signed before (or concurrently) stays valid.
+//! 2. **The state is a pure function of the set of valid operations.** They are applied in a
+//!    deterministic topological order, by `(depth, id)`, where depth is one more than the deepest
+//!    parent. Concurrent operations of two admins land in the same order on every peer.
+
+mod op;
+mod state;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use thiserror::Error;
+
+pub use op::{
+    AmendmentStatus, CommitteeId, DocId, DocKind, DocSpec, LogOp, MAX_PARENTS, OP_ID_PREFIX,
+    OpBody, OpDecodeError, OpId, SignedOp,
+};
+pub use state::{Committee, CouncilState, DocMeta, Member, Unauthorized};
+
+use crate::council::{CouncilId, SignedGenesis};
+use crate::identity::{SecretKey, SignatureError};
+
+/// Why an operation was refused. It is not stored and must not be forwarded.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpRejected {
+    /// It names another council.
+    #[error("the operation belongs to another council")]
+    WrongCouncil,
+    /// The signature does not verify.
+    #[error("bad signature on the operation: {0}")]
+    BadSignature(#[from] SignatureError),
+    /// The author was not allowed to do this in the operation's causal past.
+    #[error("not allowed: {0}")]
+    Unauthorized(#[from] Unauthorized),
+    /// It builds on an operation that was refused.
+    #[error("it follows a refused operation {0:?}")]
+    ParentRefused(OpId),
+    /// Too many operations are waiting for their parents (a flood from one peer).
+    #[error("too many operations are waiting for missing parents")]
+    TooManyPending,
+}
+
+/// What became of an operation that was not refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// Accepted and applied; operations that were waiting for it were then settled too.
+    Accepted {
+        /// Waiting operations accepted as a result, in the order they were applied.
+        released: Vec<OpId>,
+        /// Waiting operations refused as a result.
+        refused: Vec<(OpId, OpRejected)>,
+    },
+    /// Already known.
+    Duplicate,
+    /// Kept aside until these parents arrive.
+    Pending {
+        /// The parents still missing.
+        missing: Vec<OpId>,
+    },
+}
+
+/// Parents of an operation, or heads of a write, that this log does not have yet.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{} log operations are not known yet", .0.len())]
+pub struct MissingOps(pub Vec<OpId>);
+
+const MAX_PENDING: usize = 100_000;
+const STATE_CACHE: usize = 64;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    op: SignedOp,
+    depth: u64,
+}
+
+/// A peer's copy of the council log.
+#[derive(Debug)]
+pub struct CouncilLog {
+    genesis: SignedGenesis,
+    genesis_state: Arc<CouncilState>,
+    ops: HashMap<OpId, Entry>,
+    /// Accepted operations sorted by `(depth, id)`.
+    order: Vec<OpId>,
+    heads: BTreeSet<OpId>,
+    state: Arc<CouncilState>,
+    pending: HashMap<OpId, SignedOp>,
+    /// Missing parent → pending operations waiting for it.
+    waiting: HashMap<OpId, Vec<OpId>>,
+    refused: HashMap<OpId, OpRejected>,
+    cache: Mutex<HashMap<Vec<OpId>, Arc<CouncilState>>>,
+}
+
+impl CouncilLog {
+    /// A log holding only the genesis.
+    pub fn new(genesis: SignedGenesis) -> Self {
+        let state = Arc::new(CouncilState::from_genesis(genesis.genesis()));
+        CouncilLog {
+            genesis,
+            genesis_state: state.clone(),
+            ops: HashMap::new(),
+            order: Vec::new(),
+            heads: BTreeSet::new(),
+            state,
+            pending: HashMap::new(),
+            waiting: HashMap::new(),
+            refused: HashMap::new(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The council id.
+    pub fn council_id(&self) -> CouncilId {
+        self.genesis.id()
+    }
+
+    /// The genesis record.
+    pub fn genesis(&self) -> &SignedGenesis {
+        &self.genesis
+    }
+
+    /// The state implied by every accepted operation.
+    pub fn state(&self) -> &CouncilState {
+        &self.state
+    }
+
+    /// The current heads: the operations no other accepted operation follows, or the council id
+    /// while the log is empty. New operations and document writes name these.
+    pub fn heads(&self) -> Vec<OpId> {
+        if self.heads.is_empty() {
+            vec![self.council_id()]
+        } else {
+            self.heads.iter().copied().collect()
+        }
+    }
+
+    /// Number of accepted operations.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether no operation was accepted yet.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Accepted operations in their deterministic order (parents before children): the order to
+    /// send or store them in.
+    pub fn ops(&self) -> impl Iterator<Item = &SignedOp> {
+        self.order.iter().filter_map(|id| self.ops.get(id).map(|e| &e.op))
+    }
+
+    /// An accepted operation.
+    pub fn get(&self, id: &OpId) -> Option<&SignedOp> {
+        self.ops.get(id).map(|e| &e.op)
+    }
+
+    /// Whether `id` is the council id or an accepted operation.
+    pub fn knows(&self, id: &OpId) -> bool {
+        *id == self.council_id() || self.ops.contains_key(id)
+    }
+
+    /// Operations waiting for parents.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Why `id` was refused, if it was.
+    pub fn refusal(&self, id: &OpId) -> Option<&OpRejected> {
+        self.refused.get(id)
+    }
+
+    /// Signs `body` as `key` on top of the current heads and inserts it. Refused (and not
+    /// signed into the log) if the author may not do it, so a client never emits what its peers
+    /// would refuse.
+    pub fn create(
+        &mut self,
+        key: &SecretKey,
+        body: OpBody,
+        time_ms: u64,
+    ) -> Result<SignedOp, OpRejected> {
+        self.state.authorize(&key.member_id(), &body)?;
+        let op = LogOp {
+            council: self.council_id(),
+            author: key.member_id(),
+            parents: self.heads(),
+            time_ms,
+            body,
+        }
+        .sign(key);
+        self.insert(op.clone())?;
+        Ok(op)
+    }
+
+    /// Receives an operation from anywhere: checks it, then accepts, parks or refuses it.
+    pub fn insert(&mut self, op: SignedOp) -> Result<Inserted, OpRejected> {
+        let id = op.id();
+        if self.ops.contains_key(&id) || self.pending.contains_key(&id) {
+            return Ok(Inserted::Duplicate);
+        }
+        if let Some(r) = self.refused.get(&id) {
+            return Err(r.clone());
+        }
+        if op.op().council != self.council_id() {
+            return Err(OpRejected::WrongCouncil);
+        }
+        if let Err(e) = op.verify() {
+            let r = OpRejected::BadSignature(e);
+            self.refused.insert(id, r.clone());
+            return Err(r);
+        }
+        let missing: Vec<OpId> = op
+            .op()
+            .parents
+            .iter()
+            .filter(|p| !self.knows(p))
+            .copied()
+            .collect();
+        if let Some(bad) = missing.iter().find(|p| self.refused.contains_key(p)) {
+            let r = OpRejected::ParentRefused(*bad);
+            self.refused.insert(id, r.clone());
+            return Err(r);
+        }
+        if !missing.is_empty() {
+            if self.pending.len() >= MAX_PENDING {
+                return Err(OpRejected::TooManyPending);
+            }
+            for m in &missing {
+                self.waiting.entry(*m).or_default().push(id);
+            }
+            self.pending.insert(id, op);
+            return Ok(Inserted::Pending { missing });
+        }
+        self.settle(op)?;
+        let mut released = Vec::new();
+        let mut refused = Vec::new();
+        let mut ready = vec![id];
+        while let Some(done) = ready.pop() {
+            for w in self.waiting.remove(&done).unwrap_or_default() {
+                let Some(p) = self.pending.get(&w) else {
+                    continue;
+                };
+                if !p.op().parents.iter().all(|p| self.knows(p)) {
+                    continue;
+                }
+                let Some(p) = self.pending.remove(&w) else {
+                    continue;
+                };
+                match self.settle(p) {
+                    Ok(()) => {
+                        released.push(w);
+                        ready.push(w);
+                    }
+                    Err(e) => {
+                        refused.push((w, e));
+                        self.refuse_waiting(w, &mut refused);
+                    }
+                }
+            }
+        }
+        Ok(Inserted::Accepted { released, refused })
+    }
+
+    /// Refuses, transitively, everything waiting on a refused operation.
+    fn refuse_waiting(&mut self, bad: OpId, out: &mut Vec<(OpId, OpRejected)>) {
+        let mut stack = vec![bad];
+        while let Some(b) = stack.pop() {
+            for w in self.waiting.remove(&b).unwrap_or_default() {
+                if self.pending.remove(&w).is_some() {
+                    let r = OpRejected::ParentRefused(b);
+                    self.refused.insert(w, r.clone());
+                    out.push((w, r));
+                    stack.push(w);
+                }
+            }
+        }
+    }
+
+    /// Judges an operation whose parents are all accepted, and applies it if valid.
+    fn settle(&mut self, op: SignedOp) -> Result<(), OpRejected> {
+        let id = op.id();
+        let parents = op.op().parents.clone();
+        let verdict = match self.state_at(&parents) {
+            Ok(state) => state
+                .authorize(&op.op().author, &op.op().body)
+                .map_err(OpRejected::from),
+            Err(MissingOps(m)) => Err(OpRejected::ParentRefused(m[0])),
+        };
+        if let Err(r) = verdict {
+            self.refused.insert(id, r.clone());
+            return Err(r);
+        }
+        let depth = 1 + parents
+            .iter()
+            .map(|p| self.ops.get(p).map_or(0, |e| e.depth))
+            .max()
+            .unwrap_or(0);
+        for p in &parents {
+            self.heads.remove(p);
+        }
+        self.heads.insert(id);
+        let key = (depth, id);
+        let appended = self
+            .order
+            .last()
+            .and_then(|l| self.ops.get(l).map(|e| (e.depth, *l)))
+            .is_none_or(|last| last < key);
+        let author = op.op().author;
+        let body = op.op().body.clone();
+        self.ops.insert(id, Entry { op, depth });
+        if appended {
+            self.order.push(id);
+            Arc::make_mut(&mut self.state).apply(id, &author, &body);
+        } else {
+            let pos = self
+                .order
+                .partition_point(|o| self.ops.get(o).map(|e| (e.depth, *o)) < Some(key));
+            self.order.insert(pos, id);
+            self.state = Arc::new(self.replay(self.order.iter()));
+        }
+        Ok(())
+    }
+
+    fn replay<'a>(&self, ids: impl Iterator<Item = &'a OpId>) -> CouncilState {
+        let mut s = (*self.genesis_state).clone();
+        for id in ids {
+            if let Some(e) = self.ops.get(id) {
+                s.apply(*id, &e.op.op().author, &e.op.op().body);
+            }
+        }
+        s
+    }
+
+    /// The state implied by `heads` and everything before them: the point of view of an
+    /// operation or a document write that names these heads.
+    pub fn state_at(&self, heads: &[OpId]) -> Result<Arc<CouncilState>, MissingOps> {
+        let mut key: Vec<OpId> = heads.to_vec();
+        key.sort();
+        key.dedup();
+        let cid = self.council_id();
+        if key.iter().all(|h| *h == cid) {
+            return Ok(self.genesis_state.clone());
+        }
+        if key.iter().copied().eq(self.heads.iter().copied()) {
+            return Ok(self.state.clone());
+        }
+        let missing: Vec<OpId> = key.iter().filter(|h| !self.knows(h)).copied().collect();
+        if !missing.is_empty() {
+            return Err(MissingOps(missing));
+        }
+        if let Ok(cache) = self.cache.lock()
+            && let Some(s) = cache.get(&key)
+        {
+            return Ok(s.clone());
+        }
+        let mut anc: Vec<(u64, OpId)> = self
+            .ancestors(&key)
+            .into_iter()
+            .filter_map(|id| self.ops.get(&id).map(|e| (e.depth, id)))
+            .collect();
+        anc.sort();
+        let state = Arc::new(self.replay(anc.iter().map(|(_, id)| id)));
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= STATE_CACHE {
+                cache.clear();
+            }
+            cache.insert(key, state.clone());
+        }
+        Ok(state)
+    }
+
+    /// `heads` and all their ancestors (accepted operations only).
+    fn ancestors(&self, heads: &[OpId]) -> BTreeSet<OpId> {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<OpId> = heads.to_vec();
+        while let Some(id) = stack.pop() {
+            if let Some(e) = self.ops.get(&id)
+                && seen.insert(id)
+            {
+                stack.extend(e.op.op().parents.iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// Whether every operation in `earlier` is in `later` or among its ancestors: whether a write
+    /// naming `later` has seen everything a write naming `earlier` had seen.
+    pub fn covers(&self, later: &[OpId], earlier: &[OpId]) -> bool {
+        let cid = self.council_id();
+        let targets: BTreeSet<OpId> = earlier
+            .iter()
+            .filter(|e| **e != cid && !later.contains(e))
+            .copied()
+            .collect();
+        if targets.is_empty() {
+            return true;
+        }
+        let min_depth = targets
+            .iter()
+            .filter_map(|t| self.ops.get(t).map(|e| e.depth))
+            .min()
+            .unwrap_or(0);
+        let mut found = 0;
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<OpId> = later.to_vec();
+        while let Some(id) = stack.pop() {
+            let Some(e) = self.ops.get(&id) else { continue };
+            if e.depth < min_depth || !seen.insert(id) {
+                continue;
+            }
+            if targets.contains(&id) {
+                found += 1;
+                if found == targets.len() {
+                    return true;
+                }
+            }
+            stack.extend(e.op.op().parents.iter().copied());
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests;
