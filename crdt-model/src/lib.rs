@@ -15,6 +15,7 @@ pub mod identity;
 pub mod log;
 pub mod roles;
 pub mod rules;
+pub mod replica;
 pub mod sample;
 
 pub use council::{CouncilId, Genesis, SignedGenesis};

@@ -1,1 +1,515 @@
-//! Documents.
+//! Collaborative documents (drafts, opinions, amendments, agendas, notes) as automerge documents
+//! whose every change is signed, bound to its author's device, and authorized against the council
+//! log before it is applied.
+//!
+//! A received change goes through, in order: the council and document it names; the binding of
+//! its automerge actor to the signing key; the signature; its dependencies and log heads (missing
+//! ones park it as pending, nothing is applied); the author's right to write this document at
+//! those log heads; that it does not name an older point of the log than a change it builds on
+//! (so a removed member cannot backdate past their removal); that no other change already used
+//! its actor and sequence number (a cloned device). Only then is it applied, and a failure inside
+//! automerge rolls the document back to exactly the accepted changes.
+
+mod envelope;
+mod history;
+mod schema;
+
+use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, Automerge, AutomergeError, Change, ChangeHash, ReadDoc};
+use thiserror::Error;
+
+pub use envelope::{ChangeDecodeError, MAX_CHANGE_BYTES, SignedChange};
+pub use history::{ChangeRecord, ParagraphDiff};
+pub use schema::{AgendaItem, Edit, TextField, fields};
+
+use crate::council::CouncilId;
+use crate::identity::{Device, DeviceId, MemberId, SignatureError, parse_actor};
+use crate::log::{CouncilLog, DocId, DocKind, Unauthorized};
+
+/// Why a received change was refused. It is not applied and must not be forwarded.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChangeRejected {
+    /// It names another council.
+    #[error("the change belongs to another council")]
+    WrongCouncil,
+    /// It names another document.
+    #[error("the change was signed for another document")]
+    WrongDocument,
+    /// Its automerge actor is not a device of the signer.
+    #[error("the change's actor is not a device of its signer")]
+    ActorNotBound,
+    /// The signature does not verify.
+    #[error("bad signature on the change: {0}")]
+    BadSignature(#[from] SignatureError),
+    /// The author may not write this document at the log heads they named.
+    #[error("not allowed: {0}")]
+    Unauthorized(#[from] Unauthorized),
+    /// It names an older point of the log than a change it builds on.
+    #[error("the change names an older point of the council log than a change it builds on")]
+    LogRegression,
+    /// Another change already used this actor and sequence number: two copies of one device
+    /// wrote independently. Applying both would corrupt the document.
+    #[error("actor {actor} already made a different change number {seq} (a cloned device?)")]
+    ActorReuse {
+        /// The actor, in hex.
+        actor: String,
+        /// The sequence number.
+        seq: u64,
+    },
+    /// It builds on a change that was refused.
+    #[error("it builds on a refused change")]
+    DependsOnRefused,
+    /// automerge could not apply it; the document was rolled back.
+    #[error("the change could not be applied: {0}")]
+    Malformed(String),
+    /// Too many changes are waiting for their dependencies.
+    #[error("too many changes are waiting for missing dependencies")]
+    TooManyPending,
+}
+
+/// An edit that could not be made.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EditError {
+    /// The editor may not write this document now.
+    #[error("you may not edit this document: {0}")]
+    Unauthorized(#[from] Unauthorized),
+    /// The document has no such field.
+    #[error("this document has no field {0}")]
+    NoSuchField(String),
+    /// A position outside the text.
+    #[error("position {pos} (+{del}) is outside the text of length {len}")]
+    OutOfRange {
+        /// Position.
+        pos: usize,
+        /// Characters to delete.
+        del: usize,
+        /// Length of the text.
+        len: usize,
+    },
+    /// automerge refused the edit.
+    #[error("automerge: {0}")]
+    Automerge(String),
+    /// A version (heads) this document does not contain.
+    #[error("unknown version of the document")]
+    UnknownVersion,
+    /// A bug: an invariant of this module was broken.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+impl From<AutomergeError> for EditError {
+    fn from(e: AutomergeError) -> Self {
+        EditError::Automerge(e.to_string())
+    }
+}
+
+/// What became of a received change that was not refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// Applied; changes that were waiting for it were then settled too.
+    Applied {
+        /// Waiting changes applied as a result.
+        released: Vec<ChangeHash>,
+        /// Waiting changes refused as a result.
+        refused: Vec<(ChangeHash, ChangeRejected)>,
+    },
+    /// Already applied.
+    Duplicate,
+    /// Kept aside until its dependencies (changes or log operations) arrive.
+    Pending,
+}
+
+const MAX_PENDING: usize = 100_000;
+
+/// One document of one council, as this peer holds it.
+pub struct Document {
+    id: DocId,
+    council: CouncilId,
+    kind: DocKind,
+    doc: Automerge,
+    init: ChangeHash,
+    accepted: Vec<SignedChange>,
+    by_hash: HashMap<ChangeHash, usize>,
+    by_actor_seq: HashMap<(ActorId, u64), ChangeHash>,
+    pending: HashMap<ChangeHash, SignedChange>,
+    refused: HashSet<ChangeHash>,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("changes", &self.accepted.len())
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl Document {
+    /// The empty document `id`, of the kind its creation operation declared.
+    pub fn new(log: &CouncilLog, id: DocId) -> Result<Self, Unauthorized> {
+        let kind = log
+            .state()
+            .documents
+            .get(&id)
+            .map(|m| m.spec.kind())
+            .ok_or(Unauthorized::UnknownDocument(id))?;
+        Self::with_kind(log.council_id(), id, kind)
+            .map_err(|_| Unauthorized::UnknownDocument(id))
+    }
+
+    /// The empty document `id` of `kind` (when the kind is known without the log).
+    pub fn with_kind(council: CouncilId, id: DocId, kind: DocKind) -> Result<Self, EditError> {
+        let (doc, init) = schema::init(&id, kind)?;
+        Ok(Document {
+            id,
+            council,
+            kind,
+            doc,
+            init,
+            accepted: Vec::new(),
+            by_hash: HashMap::new(),
+            by_actor_seq: HashMap::new(),
+            pending: HashMap::new(),
+            refused: HashSet::new(),
+        })
+    }
+
+    /// The id.
+    pub fn id(&self) -> DocId {
+        self.id
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> DocKind {
+        self.kind
+    }
+
+    /// The current version: automerge heads, sorted.
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        let mut h = self.doc.get_heads();
+        h.sort();
+        h
+    }
+
+    /// Accepted signed changes, in the order applied (dependencies first): what to store and
+    /// send.
+    pub fn changes(&self) -> &[SignedChange] {
+        &self.accepted
+    }
+
+    /// A signed change by hash.
+    pub fn change(&self, hash: &ChangeHash) -> Option<&SignedChange> {
+        self.by_hash.get(hash).and_then(|i| self.accepted.get(*i))
+    }
+
+    /// Number of changes waiting for dependencies.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The text of `field` now.
+    pub fn text(&self, field: TextField) -> Result<String, EditError> {
+        let obj = schema::obj(&self.doc, field.key())?;
+        Ok(self.doc.text(&obj)?)
+    }
+
+    /// The text of `field` at version `heads`.
+    pub fn text_at(&self, field: TextField, heads: &[ChangeHash]) -> Result<String, EditError> {
+        self.check_version(heads)?;
+        let obj = schema::obj(&self.doc, field.key())?;
+        Ok(self.doc.text_at(&obj, heads)?)
+    }
+
+    /// An opinion's recommendation.
+    pub fn recommendation(&self) -> Option<String> {
+        match self.doc.get(automerge::ROOT, "recommendation") {
+            Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
+                automerge::ScalarValue::Str(s) => Some(s.to_string()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// An agenda's items now.
+    pub fn agenda(&self) -> Result<Vec<AgendaItem>, EditError> {
+        schema::agenda_items(&self.doc, None)
+    }
+
+    /// An agenda's items at version `heads`.
+    pub fn agenda_at(&self, heads: &[ChangeHash]) -> Result<Vec<AgendaItem>, EditError> {
+        self.check_version(heads)?;
+        schema::agenda_items(&self.doc, Some(heads))
+    }
+
+    fn check_version(&self, heads: &[ChangeHash]) -> Result<(), EditError> {
+        if heads
+            .iter()
+            .all(|h| *h == self.init || self.by_hash.contains_key(h))
+        {
+            Ok(())
+        } else {
+            Err(EditError::UnknownVersion)
+        }
+    }
+
+    /// Makes a local edit on `device` at `time_ms` and returns the signed change to store and
+    /// send (`None` if the edit changed nothing). Refused without touching the document if the
+    /// device's owner may not write it now.
+    pub fn edit<R>(
+        &mut self,
+        log: &CouncilLog,
+        device: &Device,
+        time_ms: i64,
+        f: impl FnOnce(&mut Edit<'_, '_>) -> Result<R, EditError>,
+    ) -> Result<(R, Option<SignedChange>), EditError> {
+        let author = device.member_id();
+        log.state().authorize_write(&author, &self.id)?;
+        self.doc.set_actor(ActorId::from(&device.actor_bytes()[..]));
+        let mut tx = self.doc.transaction();
+        let mut edit = Edit {
+            tx: &mut tx,
+            kind: self.kind,
+        };
+        let result = match f(&mut edit) {
+            Ok(r) => r,
+            Err(e) => {
+                tx.rollback();
+                return Err(e);
+            }
+        };
+        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(time_ms));
+        let Some(hash) = hash else {
+            return Ok((result, None));
+        };
+        let change = self
+            .doc
+            .get_change_by_hash(&hash)
+            .ok_or(EditError::Internal("committed change not found"))?;
+        let signed = SignedChange::sign(device.key(), self.council, self.id, log.heads(), change);
+        self.record(signed.clone());
+        Ok((result, Some(signed)))
+    }
+
+    fn record(&mut self, c: SignedChange) {
+        let ch = c.change();
+        self.by_actor_seq
+            .insert((ch.actor_id().clone(), ch.seq()), ch.hash());
+        self.by_hash.insert(ch.hash(), self.accepted.len());
+        self.accepted.push(c);
+    }
+
+    /// Receives a signed change from anywhere: checks it, then applies, parks or refuses it.
+    pub fn receive(
+        &mut self,
+        log: &CouncilLog,
+        c: SignedChange,
+    ) -> Result<Received, ChangeRejected> {
+        let hash = c.hash();
+        if self.by_hash.contains_key(&hash) || hash == self.init {
+            return Ok(Received::Duplicate);
+        }
+        if self.pending.contains_key(&hash) {
+            return Ok(Received::Pending);
+        }
+        self.check_static(&c)?;
+        // An author without the right is refused at once, not parked until its dependencies
+        // arrive: nothing unauthorized is held, whatever it claims to build on.
+        if c.log_heads().iter().all(|h| log.knows(h))
+            && let Err(e) = Self::authorize(log, &self.id, &c)
+        {
+            self.refused.insert(hash);
+            return Err(e);
+        }
+        if !self.ready(log, &c) {
+            if self.pending.len() >= MAX_PENDING {
+                return Err(ChangeRejected::TooManyPending);
+            }
+            if c.change().deps().iter().any(|d| self.refused.contains(d)) {
+                self.refused.insert(hash);
+                return Err(ChangeRejected::DependsOnRefused);
+            }
+            self.pending.insert(hash, c);
+            return Ok(Received::Pending);
+        }
+        self.settle(log, c)?;
+        let (released, refused) = self.retry(log);
+        Ok(Received::Applied { released, refused })
+    }
+
+    /// Settles waiting changes whose dependencies have since arrived (call after new log
+    /// operations are accepted, too).
+    pub fn retry(&mut self, log: &CouncilLog) -> (Vec<ChangeHash>, Vec<(ChangeHash, ChangeRejected)>) {
+        let mut released = Vec::new();
+        let mut refused = Vec::new();
+        let unauthorized: Vec<(ChangeHash, ChangeRejected)> = self
+            .pending
+            .iter()
+            .filter(|(_, c)| c.log_heads().iter().all(|h| log.knows(h)))
+            .filter_map(|(h, c)| Self::authorize(log, &self.id, c).err().map(|e| (*h, e)))
+            .collect();
+        for (h, e) in unauthorized {
+            self.pending.remove(&h);
+            self.refused.insert(h);
+            refused.push((h, e));
+        }
+        loop {
+            let ready: Vec<ChangeHash> = self
+                .pending
+                .iter()
+                .filter(|(_, c)| self.ready(log, c))
+                .map(|(h, _)| *h)
+                .collect();
+            if ready.is_empty() {
+                break;
+            }
+            for h in ready {
+                if let Some(c) = self.pending.remove(&h) {
+                    match self.settle(log, c) {
+                        Ok(()) => released.push(h),
+                        Err(e) => refused.push((h, e)),
+                    }
+                }
+            }
+        }
+        // Whatever builds on a refused change can never apply.
+        loop {
+            let doomed: Vec<ChangeHash> = self
+                .pending
+                .iter()
+                .filter(|(_, c)| c.change().deps().iter().any(|d| self.refused.contains(d)))
+                .map(|(h, _)| *h)
+                .collect();
+            if doomed.is_empty() {
+                break;
+            }
+            for h in doomed {
+                self.pending.remove(&h);
+                self.refused.insert(h);
+                refused.push((h, ChangeRejected::DependsOnRefused));
+            }
+        }
+        (released, refused)
+    }
+
+    /// Checks that need nothing but the change itself.
+    fn check_static(&self, c: &SignedChange) -> Result<(), ChangeRejected> {
+        if c.council() != self.council {
+            return Err(ChangeRejected::WrongCouncil);
+        }
+        if c.doc() != self.id {
+            return Err(ChangeRejected::WrongDocument);
+        }
+        match parse_actor(c.change().actor_id().to_bytes()) {
+            Some((member, _)) if member == c.author() => {}
+            _ => return Err(ChangeRejected::ActorNotBound),
+        }
+        c.verify()?;
+        Ok(())
+    }
+
+    fn ready(&self, log: &CouncilLog, c: &SignedChange) -> bool {
+        c.change()
+            .deps()
+            .iter()
+            .all(|d| *d == self.init || self.by_hash.contains_key(d))
+            && c.log_heads().iter().all(|h| log.knows(h))
+    }
+
+    /// Judges a change whose dependencies are all present, and applies it if valid.
+    fn settle(&mut self, log: &CouncilLog, c: SignedChange) -> Result<(), ChangeRejected> {
+        let hash = c.hash();
+        match self.judge(log, &c) {
+            Ok(()) => {}
+            Err(e) => {
+                self.refused.insert(hash);
+                return Err(e);
+            }
+        }
+        let change: Change = c.change().clone();
+        let applied = catch_unwind(AssertUnwindSafe(|| self.doc.apply_changes([change])));
+        match applied {
+            Ok(Ok(())) if self.doc.get_change_meta_by_hash(&hash).is_some() => {
+                self.record(c);
+                Ok(())
+            }
+            outcome => {
+                let why = match outcome {
+                    Ok(Err(e)) => e.to_string(),
+                    Ok(Ok(())) => "automerge did not apply it".to_string(),
+                    Err(_) => "automerge panicked".to_string(),
+                };
+                self.rebuild();
+                self.refused.insert(hash);
+                Err(ChangeRejected::Malformed(why))
+            }
+        }
+    }
+
+    fn authorize(log: &CouncilLog, id: &DocId, c: &SignedChange) -> Result<(), ChangeRejected> {
+        let state = log
+            .state_at(c.log_heads())
+            .map_err(|_| ChangeRejected::Unauthorized(Unauthorized::UnknownDocument(*id)))?;
+        state.authorize_write(&c.author(), id)?;
+        Ok(())
+    }
+
+    fn judge(&self, log: &CouncilLog, c: &SignedChange) -> Result<(), ChangeRejected> {
+        Self::authorize(log, &self.id, c)?;
+        for d in c.change().deps() {
+            if let Some(dep) = self.change(d)
+                && !log.covers(c.log_heads(), dep.log_heads())
+            {
+                return Err(ChangeRejected::LogRegression);
+            }
+        }
+        let ch = c.change();
+        if let Some(other) = self.by_actor_seq.get(&(ch.actor_id().clone(), ch.seq()))
+            && *other != ch.hash()
+        {
+            return Err(ChangeRejected::ActorReuse {
+                actor: ch.actor_id().to_hex_string(),
+                seq: ch.seq(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the automerge document from the accepted changes alone, after automerge failed
+    /// midway through applying one.
+    fn rebuild(&mut self) {
+        if let Ok((mut doc, _)) = schema::init(&self.id, self.kind) {
+            let changes: Vec<Change> = self.accepted.iter().map(|c| c.change().clone()).collect();
+            if doc.apply_changes(changes).is_ok() {
+                self.doc = doc;
+            }
+        }
+    }
+
+    /// Compact saved form of the document (for storage next to the signed changes).
+    pub fn save(&self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// Members whose devices wrote this document, with their devices.
+    pub fn writers(&self) -> Vec<(MemberId, DeviceId)> {
+        let mut w: Vec<(MemberId, DeviceId)> = self
+            .accepted
+            .iter()
+            .filter_map(|c| parse_actor(c.change().actor_id().to_bytes()))
+            .collect();
+        w.sort();
+        w.dedup();
+        w
+    }
+}
+
+#[cfg(test)]
+mod tests;

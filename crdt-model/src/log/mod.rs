@@ -215,11 +215,9 @@ impl CouncilLog {
         if op.op().council != self.council_id() {
             return Err(OpRejected::WrongCouncil);
         }
-        if let Err(e) = op.verify() {
-            let r = OpRejected::BadSignature(e);
-            self.refused.insert(id, r.clone());
-            return Err(r);
-        }
+        // Not remembered as refused: the id covers the body only, so a forged copy of a
+        // genuine operation must not shadow the genuine one when it arrives.
+        op.verify()?;
         let missing: Vec<OpId> = op
             .op()
             .parents
@@ -242,9 +240,12 @@ impl CouncilLog {
             self.pending.insert(id, op);
             return Ok(Inserted::Pending { missing });
         }
-        self.settle(op)?;
         let mut released = Vec::new();
         let mut refused = Vec::new();
+        if let Err(e) = self.settle(op) {
+            self.refuse_waiting(id, &mut refused);
+            return Err(e);
+        }
         let mut ready = vec![id];
         while let Some(done) = ready.pop() {
             for w in self.waiting.remove(&done).unwrap_or_default() {

@@ -1,0 +1,425 @@
+use super::*;
+use crate::hash::Hash;
+use crate::roles::{Role, Roles};
+use crate::rules::DraftStatus;
+use crate::sample::{SampleCouncil, key};
+
+const T: u64 = 1_800_000_000_000;
+
+fn council() -> (SampleCouncil, CouncilLog) {
+    SampleCouncil::new(10, 6).expect("sample council builds")
+}
+
+fn add(log: &mut CouncilLog, by: &SecretKey, n: u32, roles: &[Role]) -> Result<SignedOp, OpRejected> {
+    log.create(
+        by,
+        OpBody::AddMember {
+            member: key(n).member_id(),
+            name: format!("m{n}"),
+            roles: Roles::of(roles),
+        },
+        T,
+    )
+}
+
+fn op_on(log: &CouncilLog, by: &SecretKey, parents: Vec<OpId>, body: OpBody) -> SignedOp {
+    LogOp {
+        council: log.council_id(),
+        author: by.member_id(),
+        parents,
+        time_ms: T,
+        body,
+    }
+    .sign(by)
+}
+
+#[test]
+fn the_secretary_adds_a_member_and_the_roster_shows_them() {
+    let (c, mut log) = council();
+    add(&mut log, &c.secretary, 50, &[Role::Deputy]).expect("allowed");
+    assert_eq!(log.state().roles_of(&key(50).member_id()), Roles::of(&[Role::Deputy]));
+}
+
+#[test]
+fn a_deputy_cannot_add_members() {
+    let (c, mut log) = council();
+    let r = add(&mut log, &c.deputies[0], 50, &[Role::Deputy]);
+    assert!(matches!(
+        r,
+        Err(OpRejected::Unauthorized(Unauthorized::LacksRole { .. }))
+    ));
+    assert!(!log.state().members.contains_key(&key(50).member_id()));
+}
+
+#[test]
+fn an_observer_cannot_sign_any_operation() {
+    let (c, log) = council();
+    let op = op_on(
+        &log,
+        &c.observer,
+        log.heads(),
+        OpBody::CreateDocument { spec: DocSpec::Note },
+    );
+    let mut log = log;
+    assert_eq!(
+        log.insert(op),
+        Err(OpRejected::Unauthorized(Unauthorized::ReadOnly(
+            c.observer.member_id()
+        )))
+    );
+}
+
+#[test]
+fn a_stranger_is_not_a_member() {
+    let (_, mut log) = council();
+    let stranger = key(4242);
+    let op = op_on(&log, &stranger, log.heads(), OpBody::CreateDocument { spec: DocSpec::Note });
+    assert_eq!(
+        log.insert(op),
+        Err(OpRejected::Unauthorized(Unauthorized::NotAMember(
+            stranger.member_id()
+        )))
+    );
+}
+
+#[test]
+fn an_operation_with_a_bad_signature_is_refused() {
+    let (c, mut log) = council();
+    let good = op_on(&log, &c.secretary, log.heads(), OpBody::CreateCommittee { name: "x".into() });
+    let mut bytes = good.to_bytes();
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    let forged = SignedOp::from_bytes(&bytes).expect("still parses");
+    assert!(matches!(log.insert(forged), Err(OpRejected::BadSignature(_))));
+    assert_eq!(log.len(), c.ops.len());
+}
+
+#[test]
+fn an_operation_signed_by_someone_else_than_its_author_is_refused() {
+    let (c, mut log) = council();
+    let mut op = LogOp {
+        council: log.council_id(),
+        author: c.secretary.member_id(),
+        parents: log.heads(),
+        time_ms: T,
+        body: OpBody::CreateCommittee { name: "x".into() },
+    };
+    op.parents.sort();
+    let signed_by_deputy = op.clone().sign(&c.deputies[0]);
+    assert!(matches!(log.insert(signed_by_deputy), Err(OpRejected::BadSignature(_))));
+}
+
+#[test]
+fn an_operation_of_another_council_is_refused() {
+    let (c, mut log) = council();
+    let op = LogOp {
+        council: Hash::of(b"other", &[]),
+        author: c.secretary.member_id(),
+        parents: log.heads(),
+        time_ms: T,
+        body: OpBody::CreateCommittee { name: "x".into() },
+    }
+    .sign(&c.secretary);
+    assert_eq!(log.insert(op), Err(OpRejected::WrongCouncil));
+}
+
+#[test]
+fn malformed_operation_bytes_are_a_decode_error() {
+    assert!(SignedOp::from_bytes(&[1, 2, 3]).is_err());
+    assert!(SignedOp::from_bytes(&[]).is_err());
+}
+
+#[test]
+fn a_removed_member_is_refused_for_what_follows_the_removal() {
+    let (c, mut log) = council();
+    let d = &c.deputies[0];
+    log.create(&c.secretary, OpBody::RemoveMember { member: d.member_id() }, T)
+        .expect("removal allowed");
+    let after = op_on(&log, d, log.heads(), OpBody::CreateDocument {
+        spec: DocSpec::Draft { co_authors: vec![] },
+    });
+    assert_eq!(
+        log.insert(after),
+        Err(OpRejected::Unauthorized(Unauthorized::Removed(d.member_id())))
+    );
+}
+
+#[test]
+fn what_a_removed_member_did_before_or_concurrently_stays_valid() {
+    let (c, mut log) = council();
+    let d = c.deputies[0].clone();
+    let before = log.heads();
+    let draft = log
+        .create(&d, OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![] } }, T + 5)
+        .expect("deputy creates a draft");
+    // Concurrent with the removal: built on the same heads as the removal.
+    let concurrent = op_on(&log, &d, before.clone(), OpBody::CreateDocument {
+        spec: DocSpec::Draft { co_authors: vec![] },
+    });
+    let removal = op_on(&log, &c.secretary, vec![draft.id()], OpBody::RemoveMember {
+        member: d.member_id(),
+    });
+    log.insert(removal).expect("removal accepted");
+    assert!(matches!(log.insert(concurrent.clone()), Ok(Inserted::Accepted { .. })));
+    assert!(log.state().documents.contains_key(&draft.id()));
+    assert!(log.state().documents.contains_key(&concurrent.id()));
+    assert!(log.state().members[&d.member_id()].removed);
+}
+
+#[test]
+fn an_operation_waits_for_its_parents_then_applies() {
+    let (c, _) = council();
+    let mut fresh = CouncilLog::new(c.genesis.clone());
+    let last = c.ops.last().expect("ops").clone();
+    assert!(matches!(fresh.insert(last.clone()), Ok(Inserted::Pending { .. })));
+    for op in c.ops.iter().rev().skip(1) {
+        fresh.insert(op.clone()).expect("valid");
+    }
+    assert_eq!(fresh.len(), c.ops.len());
+    assert_eq!(fresh.pending_len(), 0);
+    assert_eq!(fresh.state(), c.replica().expect("replica").state());
+}
+
+#[test]
+fn what_follows_a_refused_operation_is_refused_too() {
+    let (c, mut log) = council();
+    let bad = op_on(&log, &c.deputies[0], log.heads(), OpBody::CreateCommittee { name: "x".into() });
+    let child = op_on(&log, &c.secretary, vec![bad.id()], OpBody::CreateCommittee { name: "y".into() });
+    assert!(matches!(log.insert(child.clone()), Ok(Inserted::Pending { .. })));
+    assert!(log.insert(bad).is_err());
+    assert!(log.refusal(&child.id()).is_some());
+    assert_eq!(log.pending_len(), 0);
+}
+
+#[test]
+fn a_duplicate_operation_is_recognised() {
+    let (c, mut log) = council();
+    assert_eq!(log.insert(c.ops[0].clone()), Ok(Inserted::Duplicate));
+}
+
+#[test]
+fn concurrent_operations_of_two_admins_converge_in_either_order() {
+    let (c, log) = council();
+    let heads = log.heads();
+    let a = op_on(&log, &c.secretary, heads.clone(), OpBody::SetRoles {
+        member: c.deputies[1].member_id(),
+        roles: Roles::of(&[Role::Deputy, Role::DeputyChair]),
+    });
+    // The chair may set roles too (standard permissions).
+    let b = op_on(&log, &c.chair, heads, OpBody::SetRoles {
+        member: c.deputies[1].member_id(),
+        roles: Roles::of(&[Role::Observer]),
+    });
+    let mut x = c.replica().expect("replica");
+    let mut y = c.replica().expect("replica");
+    x.insert(a.clone()).expect("ok");
+    x.insert(b.clone()).expect("ok");
+    y.insert(b).expect("ok");
+    y.insert(a).expect("ok");
+    assert_eq!(x.state(), y.state());
+    assert_eq!(x.heads(), y.heads());
+}
+
+#[test]
+fn the_committee_head_must_be_a_member_of_it() {
+    let (c, mut log) = council();
+    let r = log.create(&c.secretary, OpBody::SetCommittee {
+        committee: c.committees[0],
+        members: vec![c.deputies[0].member_id()],
+        head: Some(c.deputies[1].member_id()),
+    }, T);
+    assert!(matches!(r, Err(OpRejected::Unauthorized(Unauthorized::BadCommittee(_)))));
+}
+
+#[test]
+fn amended_rules_govern_what_follows() {
+    let (c, mut log) = council();
+    let mut rules = log.state().rules.clone();
+    rules.permissions.add_member = Roles::of(&[Role::Chair]);
+    log.create(&c.chair, OpBody::AmendRules { rules }, T).expect("chair amends");
+    assert!(add(&mut log, &c.secretary, 77, &[Role::Deputy]).is_err());
+    assert!(add(&mut log, &c.chair, 77, &[Role::Deputy]).is_ok());
+}
+
+#[test]
+fn only_the_chair_amends_the_rules_by_default() {
+    let (c, mut log) = council();
+    let rules = log.state().rules.clone();
+    assert!(log.create(&c.secretary, OpBody::AmendRules { rules }, T).is_err());
+}
+
+fn new_draft(log: &mut CouncilLog, by: &SecretKey) -> DocId {
+    log.create(by, OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![] } }, T)
+        .expect("draft created")
+        .id()
+}
+
+fn status(log: &mut CouncilLog, by: &SecretKey, draft: DocId, s: DraftStatus, committee: Option<CommitteeId>) -> Result<SignedOp, OpRejected> {
+    log.create(by, OpBody::SetDraftStatus { draft, status: s, committee }, T)
+}
+
+#[test]
+fn a_draft_follows_its_workflow_through_committee_to_adoption() {
+    let (c, mut log) = council();
+    let author = c.deputies[3].clone();
+    let d = new_draft(&mut log, &author);
+    status(&mut log, &author, d, DraftStatus::Submitted, None).expect("author submits");
+    status(&mut log, &c.secretary, d, DraftStatus::InCommittee, Some(c.committees[0])).expect("referred");
+    // The committee's head (first deputy) reports it to the agenda.
+    status(&mut log, &c.deputies[0], d, DraftStatus::OnAgenda, None).expect("head reports");
+    status(&mut log, &c.chair, d, DraftStatus::Adopted, None).expect("adopted");
+    let meta = &log.state().documents[&d];
+    assert_eq!(meta.draft_status, DraftStatus::Adopted);
+    assert_eq!(meta.referred_to, Some(c.committees[0]));
+}
+
+#[test]
+fn only_its_authors_submit_a_draft() {
+    let (c, mut log) = council();
+    let d = new_draft(&mut log, &c.deputies[3]);
+    assert_eq!(
+        status(&mut log, &c.deputies[4], d, DraftStatus::Submitted, None),
+        Err(OpRejected::Unauthorized(Unauthorized::NotAnAuthor))
+    );
+}
+
+#[test]
+fn a_draft_cannot_skip_steps_the_rules_do_not_have() {
+    let (c, mut log) = council();
+    let d = new_draft(&mut log, &c.deputies[3]);
+    assert!(matches!(
+        status(&mut log, &c.chair, d, DraftStatus::Adopted, None),
+        Err(OpRejected::Unauthorized(Unauthorized::NoSuchTransition { .. }))
+    ));
+}
+
+#[test]
+fn referral_to_a_committee_names_the_committee() {
+    let (c, mut log) = council();
+    let d = new_draft(&mut log, &c.deputies[3]);
+    status(&mut log, &c.deputies[3], d, DraftStatus::Submitted, None).expect("submitted");
+    assert_eq!(
+        status(&mut log, &c.secretary, d, DraftStatus::InCommittee, None),
+        Err(OpRejected::Unauthorized(Unauthorized::MissingCommittee))
+    );
+}
+
+#[test]
+fn a_committee_opinion_is_created_only_by_its_members() {
+    let (c, mut log) = council();
+    let d = new_draft(&mut log, &c.deputies[3]);
+    let spec = DocSpec::Opinion { draft: d, committee: c.committees[0] };
+    assert_eq!(
+        log.create(&c.deputies[5], OpBody::CreateDocument { spec: spec.clone() }, T),
+        Err(OpRejected::Unauthorized(Unauthorized::NotInCommittee))
+    );
+    assert!(log.create(&c.deputies[1], OpBody::CreateDocument { spec }, T).is_ok());
+}
+
+#[test]
+fn an_amendment_is_withdrawn_only_by_its_author_and_decided_by_the_office() {
+    let (c, mut log) = council();
+    let d = new_draft(&mut log, &c.deputies[3]);
+    let a = log
+        .create(&c.deputies[4], OpBody::CreateDocument {
+            spec: DocSpec::Amendment { draft: d, from_line: 1, to_line: 1 },
+        }, T)
+        .expect("any deputy proposes")
+        .id();
+    let withdraw = OpBody::SetAmendmentStatus { amendment: a, status: AmendmentStatus::Withdrawn };
+    assert_eq!(
+        log.create(&c.deputies[3], withdraw.clone(), T),
+        Err(OpRejected::Unauthorized(Unauthorized::NotAnAuthor))
+    );
+    let accept = OpBody::SetAmendmentStatus { amendment: a, status: AmendmentStatus::Accepted };
+    assert!(log.create(&c.deputies[3], accept.clone(), T).is_err());
+    log.create(&c.secretary, accept, T).expect("secretary records acceptance");
+    assert!(matches!(
+        log.create(&c.deputies[4], withdraw, T),
+        Err(OpRejected::Unauthorized(Unauthorized::Closed("accepted")))
+    ));
+}
+
+#[test]
+fn an_observer_cannot_propose_an_amendment() {
+    let (c, mut log) = council();
+    let d = new_draft(&mut log, &c.deputies[3]);
+    let r = log.create(&c.observer, OpBody::CreateDocument {
+        spec: DocSpec::Amendment { draft: d, from_line: 1, to_line: 1 },
+    }, T);
+    assert!(matches!(r, Err(OpRejected::Unauthorized(Unauthorized::ReadOnly(_)))));
+}
+
+#[test]
+fn only_the_office_builds_an_agenda() {
+    let (c, mut log) = council();
+    let spec = DocSpec::Agenda { label: "Сесія 1".into(), committee: None };
+    assert!(log.create(&c.deputies[0], OpBody::CreateDocument { spec: spec.clone() }, T).is_err());
+    assert!(log.create(&c.secretary, OpBody::CreateDocument { spec }, T).is_ok());
+}
+
+#[test]
+fn a_member_edits_their_own_profile_but_not_anothers() {
+    let (c, mut log) = council();
+    let me = c.deputies[0].member_id();
+    let mine = OpBody::SetProfile { member: me, name: "Ірина".into(), contact: "+380".into() };
+    log.create(&c.deputies[0], mine, T).expect("own profile");
+    assert_eq!(log.state().members[&me].contact, "+380");
+    let theirs = OpBody::SetProfile { member: c.deputies[1].member_id(), name: "x".into(), contact: String::new() };
+    assert!(log.create(&c.deputies[0], theirs, T).is_err());
+}
+
+#[test]
+fn adding_an_active_member_twice_is_refused_but_a_removed_one_can_return() {
+    let (c, mut log) = council();
+    let d = c.deputies[0].member_id();
+    assert!(matches!(
+        log.create(&c.secretary, OpBody::AddMember { member: d, name: "x".into(), roles: Roles::of(&[Role::Deputy]) }, T),
+        Err(OpRejected::Unauthorized(Unauthorized::AlreadyMember(_)))
+    ));
+    log.create(&c.secretary, OpBody::RemoveMember { member: d }, T).expect("removed");
+    log.create(&c.secretary, OpBody::AddMember { member: d, name: "x".into(), roles: Roles::of(&[Role::Deputy]) }, T)
+        .expect("re-admitted");
+    assert!(!log.state().members[&d].removed);
+}
+
+#[test]
+fn roles_cannot_be_set_to_nothing() {
+    let (c, mut log) = council();
+    let r = log.create(&c.secretary, OpBody::SetRoles { member: c.deputies[0].member_id(), roles: Roles::NONE }, T);
+    assert_eq!(r, Err(OpRejected::Unauthorized(Unauthorized::NoRoles)));
+}
+
+#[test]
+fn operations_round_trip_through_their_wire_form() {
+    let (c, _) = council();
+    for op in &c.ops {
+        let back = SignedOp::from_bytes(&op.to_bytes()).expect("parses");
+        assert_eq!(&back, op);
+        assert_eq!(back.id(), op.id());
+    }
+}
+
+#[test]
+fn state_at_old_heads_shows_the_roster_of_that_time() {
+    let (c, mut log) = council();
+    let before = log.heads();
+    add(&mut log, &c.secretary, 60, &[Role::Deputy]).expect("ok");
+    let old = log.state_at(&before).expect("known heads");
+    assert!(!old.members.contains_key(&key(60).member_id()));
+    assert!(log.state().members.contains_key(&key(60).member_id()));
+    assert!(log.covers(&log.heads(), &before));
+    assert!(!log.covers(&before, &log.heads()));
+}
+
+#[test]
+fn a_forged_copy_does_not_shadow_the_genuine_operation() {
+    let (c, mut log) = council();
+    let good = op_on(&log, &c.secretary, log.heads(), OpBody::CreateCommittee { name: "x".into() });
+    let mut bytes = good.to_bytes();
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    let forged = SignedOp::from_bytes(&bytes).expect("still parses");
+    assert!(log.insert(forged).is_err());
+    assert!(matches!(log.insert(good), Ok(Inserted::Accepted { .. })));
+}
