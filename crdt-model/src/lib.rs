@@ -17,6 +17,7 @@ pub mod roles;
 pub mod rules;
 pub mod replica;
 pub mod sample;
+pub mod session;
 
 pub use council::{CouncilId, Genesis, SignedGenesis};
 pub use hash::Hash;

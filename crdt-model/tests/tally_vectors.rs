@@ -1,0 +1,488 @@
+//! Generates `docs/test-vectors.json` from real code and checks the committed file matches.
+//!
+//! Run with `UPDATE_VECTORS=1` to rewrite the file after a deliberate format change.
+#![allow(clippy::expect_used)] // Tests state what they expect.
+
+mod session_common;
+
+use serde_json::{Value, json};
+
+use crdt_model::hash::{Hash, hex};
+use crdt_model::rules::{Base, MajorityRule, Threshold};
+use crdt_model::sample;
+use crdt_model::session::{
+    BodyContext, Choice, PollClose, SignedBallot, SignedStatement, Statement, StatementKind,
+    TallyError, TallyReport, verify_poll_bytes,
+};
+use crdt_model::{SecretKey, Signature};
+use session_common::Fixture;
+
+fn report_json(r: &Result<TallyReport, TallyError>) -> Value {
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => {
+            let code = match e {
+                TallyError::MalformedOpen => "malformed-open",
+                TallyError::NotAPoll => "not-a-poll",
+                TallyError::MalformedClose => "malformed-close",
+                _ => "other",
+            };
+            return json!({ "error": code });
+        }
+    };
+    json!({
+        "poll": r.poll.to_hex(),
+        "closed": r.closed,
+        "verified": r.verified(),
+        "checks": r.checks.iter().map(|(n, c)| json!({
+            "name": n.name(),
+            "result": c.name(),
+            "offending": c.offending(),
+        })).collect::<Vec<_>>(),
+        "counts": { "for": r.counts.for_, "against": r.counts.against, "abstain": r.counts.abstain },
+        "outcome": r.outcome.map(|o| o.name()),
+        "counted_hash": r.counted_hash.map(|h| h.to_hex()),
+        "table": r.table.iter().map(|(m, v)| json!({ "member": m.to_hex(), "result": v.name() })).collect::<Vec<_>>(),
+        "uncounted": r.uncounted.iter().map(|u| json!({
+            "ballot": u.ballot.to_hex(),
+            "voter": u.voter.to_hex(),
+            "seq": u.seq,
+            "reason": if u.superseded { "superseded" } else { "not-counted" },
+        })).collect::<Vec<_>>(),
+        "rejected": r.rejected.iter().map(|x| json!({ "item": x.item, "reason": x.reason.name() })).collect::<Vec<_>>(),
+        "evidence": r.evidence.iter().map(|e| json!({
+            "voter": e.voter.to_hex(),
+            "seq": e.seq,
+            "ballots": e.ballots.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn context_json(c: &BodyContext) -> Value {
+    let rule = |r: &MajorityRule| json!({ "threshold": r.threshold.name(), "base": r.base.name() });
+    json!({
+        "council": c.council.to_hex(),
+        "seats": c.seats,
+        "quorum": c.quorum.name(),
+        "default_majority": rule(&c.default_majority),
+        "allow_poll_override": c.allow_poll_override,
+        "chairs": c.chairs.iter().map(|m| m.to_hex()).collect::<Vec<_>>(),
+        "voters": c.voters.iter().map(|m| m.to_hex()).collect::<Vec<_>>(),
+    })
+}
+
+struct Vectors {
+    out: Vec<Value>,
+}
+
+impl Vectors {
+    fn add(
+        &mut self,
+        name: &str,
+        description: &str,
+        ctx: &BodyContext,
+        open: Vec<u8>,
+        close: Option<Vec<u8>>,
+        ballots: Vec<Vec<u8>>,
+    ) -> Result<TallyReport, TallyError> {
+        let r = verify_poll_bytes(ctx, &open, close.as_deref(), &ballots);
+        self.out.push(json!({
+            "name": name,
+            "description": description,
+            "context": context_json(ctx),
+            "open": hex(&open),
+            "close": close.as_deref().map(hex),
+            "ballots": ballots.iter().map(|b| hex(b)).collect::<Vec<_>>(),
+            "expected": report_json(&r),
+        }));
+        r
+    }
+}
+
+fn bytes(bs: &[&SignedBallot]) -> Vec<Vec<u8>> {
+    bs.iter().map(|b| b.to_bytes()).collect()
+}
+
+/// A close statement signed by `key` saying exactly `c` (no session validation).
+fn close_by(f: &mut Fixture, key: &SecretKey, c: PollClose) -> SignedStatement {
+    f.sign(key, StatementKind::ClosePoll(c))
+}
+
+fn forged(b: &SignedBallot) -> SignedBallot {
+    let mut sig = b.signature().0;
+    sig[40] ^= 0x01;
+    b.with_signature(Signature(sig))
+}
+
+fn build() -> Value {
+    let mut v = Vectors { out: vec![] };
+    let mut f = Fixture::new();
+    let ctx = f.session.context().clone();
+    let chair = f.chair();
+    let d: Vec<SecretKey> = (1..=6).map(|n| f.dep(n)).collect();
+
+    // Present: chair and deputies 1-5; deputy 6 absent; deputy 5 recused on item 0.
+    f.register(&[1, 2, 3, 4, 5]);
+    f.say(
+        &d[4],
+        StatementKind::DeclareConflict {
+            item: 0,
+            reason: "Родич працює в установі".into(),
+        },
+    );
+
+    // 1. Adopted, with a changed vote.
+    let (poll, open) = f.open_poll(0);
+    let b_chair = f.vote(&chair, poll, 0, Choice::For);
+    let b1 = f.vote(&d[0], poll, 0, Choice::For);
+    let b2a = f.vote(&d[1], poll, 0, Choice::Against);
+    let b2b = f.vote(&d[1], poll, 1, Choice::For);
+    let b3 = f.vote(&d[2], poll, 0, Choice::Against);
+    let b4 = f.vote(&d[3], poll, 0, Choice::For);
+    let all = vec![&b_chair, &b1, &b2a, &b2b, &b3, &b4];
+    let (good_close, close) = f.close_poll(poll);
+    let r = v
+        .add(
+            "adopted-with-changed-vote",
+            "4 of 7 seats vote for (majority of the composition); deputy 2 changed their vote; deputy 5 recused, deputy 6 absent",
+            &ctx,
+            open.to_bytes(),
+            Some(close.to_bytes()),
+            bytes(&all),
+        )
+        .expect("valid");
+    assert!(r.verified(), "{r:?}");
+    assert_eq!(f.session.report(&poll), Some(Ok(r)));
+
+    // 2. Still open: provisional table.
+    v.add(
+        "open-poll",
+        "the same ballots without a close: provisional counts, close checks not applicable",
+        &ctx,
+        open.to_bytes(),
+        None,
+        bytes(&all),
+    )
+    .expect("valid");
+
+    // 3. Rejected ballots are listed, checks still pass.
+    let other_poll = Hash::of(b"another", &[b"poll"]);
+    let b6 = Fixture::ballot(&d[5], poll, 0, Choice::For);
+    let b_other = Fixture::ballot(&d[0], other_poll, 0, Choice::Against);
+    let b4_forged = forged(&Fixture::ballot(&d[3], poll, 7, Choice::Against));
+    let b3_eq_a = Fixture::ballot(&d[2], poll, 3, Choice::For);
+    let b3_eq_b = Fixture::ballot(&d[2], poll, 3, Choice::Against);
+    let b4_late = Fixture::ballot(&d[3], poll, 5, Choice::Abstain);
+    let b1_forged_copy = forged(&b1);
+    let mut with_junk = bytes(&all);
+    with_junk.extend(bytes(&[
+        &b6,
+        &b_other,
+        &b4_forged,
+        &b3_eq_a,
+        &b3_eq_b,
+        &b4_late,
+        &b1_forged_copy,
+    ]));
+    with_junk.push(vec![0, 0, 0, 1, 7]);
+    with_junk.push(b1.to_bytes());
+    let r = v
+        .add(
+            "rejected-ballots-are-listed",
+            "an absent deputy's ballot, a ballot for another poll, a forged ballot, an equivocation, a ballot not counted, a forged copy of a counted ballot, garbage bytes and a duplicate: all listed, every check passes",
+            &ctx,
+            open.to_bytes(),
+            Some(close.to_bytes()),
+            with_junk,
+        )
+        .expect("valid");
+    assert!(r.verified(), "{r:?}");
+
+    // 4. Not adopted.
+    f.say(&chair, StatementKind::EndItem { item: 0 });
+    let (poll2, open2) = f.open_poll(1);
+    let c1 = f.vote(&chair, poll2, 0, Choice::For);
+    let c2 = f.vote(&d[0], poll2, 0, Choice::Against);
+    let c3 = f.vote(&d[1], poll2, 0, Choice::Abstain);
+    let c4 = f.vote(&d[2], poll2, 0, Choice::For);
+    let ballots2 = vec![&c1, &c2, &c3, &c4];
+    let (close2_body, close2) = f.close_poll(poll2);
+    let r = v
+        .add(
+            "not-adopted",
+            "2 for of 7 seats: not adopted; deputies 4 and 5 did not vote",
+            &ctx,
+            open2.to_bytes(),
+            Some(close2.to_bytes()),
+            bytes(&ballots2),
+        )
+        .expect("valid");
+    assert!(r.verified(), "{r:?}");
+
+    // 5. A poll naming another rule: two thirds of the votes cast for and against.
+    f.say(&chair, StatementKind::EndItem { item: 1 });
+    f.say(&chair, StatementKind::StartItem { item: 2 });
+    let mut p3 = f.poll_open(2);
+    p3.rule = MajorityRule {
+        threshold: Threshold::TwoThirds,
+        base: Base::VotesForAgainst,
+    };
+    let open3 = f.say(&chair, StatementKind::OpenPoll(p3));
+    let poll3 = open3.id();
+    let e: Vec<SignedBallot> = [
+        (&chair, Choice::For),
+        (&d[0], Choice::For),
+        (&d[1], Choice::Against),
+        (&d[2], Choice::Abstain),
+        (&d[3], Choice::Abstain),
+        (&d[4], Choice::Abstain),
+    ]
+    .iter()
+    .map(|(k, c)| f.vote(k, poll3, 0, *c))
+    .collect();
+    let (_, close3) = f.close_poll(poll3);
+    let r = v
+        .add(
+            "two-thirds-of-for-and-against",
+            "the poll overrides the rule: 2 for, 1 against, 3 abstain; two thirds of 3 is 2: adopted",
+            &ctx,
+            open3.to_bytes(),
+            Some(close3.to_bytes()),
+            e.iter().map(SignedBallot::to_bytes).collect(),
+        )
+        .expect("valid");
+    assert!(r.verified() && r.outcome.is_some(), "{r:?}");
+
+    // Invalid cases: one per check.
+    let bad_open = Statement {
+        author: d[0].member_id(),
+        ..open.statement().clone()
+    }
+    .sign(&d[0]);
+    let bad_poll = bad_open.id();
+    let rebind = |b: &SignedBallot, k: &SecretKey| {
+        Fixture::ballot(k, bad_poll, b.ballot().seq, b.ballot().choice)
+    };
+    let rebound: Vec<SignedBallot> = [
+        (&b_chair, &chair),
+        (&b1, &d[0]),
+        (&b2b, &d[1]),
+        (&b3, &d[2]),
+        (&b4, &d[3]),
+    ]
+    .iter()
+    .map(|(b, k)| rebind(b, k))
+    .collect();
+    let mut bad_open_close = good_close.clone();
+    bad_open_close.poll = bad_poll;
+    bad_open_close.counted = rebound.iter().map(SignedBallot::id).collect();
+    let c = close_by(&mut f, &chair, bad_open_close);
+    v.add(
+        "invalid-open-statement",
+        "the poll is opened by a deputy who is not the chair",
+        &ctx,
+        bad_open.to_bytes(),
+        Some(c.to_bytes()),
+        rebound.iter().map(SignedBallot::to_bytes).collect(),
+    )
+    .expect("report");
+
+    let forged4 = forged(&b4);
+    let mut fb: Vec<&SignedBallot> = all.clone();
+    fb.retain(|b| b.id() != b4.id());
+    fb.push(&forged4);
+    v.add(
+        "invalid-signatures",
+        "the close counts a ballot whose only copy has a forged signature",
+        &ctx,
+        open.to_bytes(),
+        Some(close.to_bytes()),
+        bytes(&fb),
+    )
+    .expect("report");
+
+    let mut c = good_close.clone();
+    c.counted.retain(|id| *id != b4.id());
+    c.counted.push(b_other.id());
+    let other_by_d4 = Fixture::ballot(&d[3], other_poll, 0, Choice::For);
+    c.counted.retain(|id| *id != b_other.id());
+    c.counted.push(other_by_d4.id());
+    let c = close_by(&mut f, &chair, c);
+    let mut bb = all.clone();
+    bb.push(&other_by_d4);
+    v.add(
+        "invalid-ballots-bound-to-poll",
+        "the close counts deputy 4's ballot for another poll",
+        &ctx,
+        open.to_bytes(),
+        Some(c.to_bytes()),
+        bytes(&bb),
+    )
+    .expect("report");
+
+    let mut c = good_close.clone();
+    c.counted.push(b6.id());
+    c.counts.for_ += 1;
+    let c = close_by(&mut f, &chair, c);
+    let mut bb = all.clone();
+    bb.push(&b6);
+    v.add(
+        "invalid-eligibility",
+        "the close counts a ballot of deputy 6, who was absent at opening",
+        &ctx,
+        open.to_bytes(),
+        Some(c.to_bytes()),
+        bytes(&bb),
+    )
+    .expect("report");
+
+    let mut c = good_close.clone();
+    c.counted.push(b2a.id());
+    c.counts.against += 1;
+    let c = close_by(&mut f, &chair, c);
+    v.add(
+        "invalid-one-vote-per-deputy",
+        "the close counts both of deputy 2's ballots",
+        &ctx,
+        open.to_bytes(),
+        Some(c.to_bytes()),
+        bytes(&all),
+    )
+    .expect("report");
+
+    let c = close_by(&mut f, &d[0], good_close.clone());
+    v.add(
+        "invalid-close-statement",
+        "the poll is closed by a deputy who is not the chair",
+        &ctx,
+        open.to_bytes(),
+        Some(c.to_bytes()),
+        bytes(&all),
+    )
+    .expect("report");
+
+    let mut missing = all.clone();
+    missing.retain(|b| b.id() != b3.id());
+    v.add(
+        "invalid-close-commitment",
+        "the close counts a ballot the verifier was not given",
+        &ctx,
+        open.to_bytes(),
+        Some(close.to_bytes()),
+        bytes(&missing),
+    )
+    .expect("report");
+
+    let mut c = good_close.clone();
+    c.counts.for_ += 1;
+    c.counts.against -= 1;
+    let c = close_by(&mut f, &chair, c);
+    v.add(
+        "invalid-counts",
+        "the close claims 5 for and 0 against where the counted ballots say 4 and 1",
+        &ctx,
+        open.to_bytes(),
+        Some(c.to_bytes()),
+        bytes(&all),
+    )
+    .expect("report");
+
+    let mut c = close2_body.clone();
+    c.outcome = crdt_model::session::Outcome::Adopted;
+    let c = close_by(&mut f, &chair, c);
+    v.add(
+        "invalid-outcome-majority",
+        "the close declares adopted with 2 for of 7 seats",
+        &ctx,
+        open2.to_bytes(),
+        Some(c.to_bytes()),
+        bytes(&ballots2),
+    )
+    .expect("report");
+
+    let mut c = good_close.clone();
+    c.present.truncate(3);
+    let c = close_by(&mut f, &chair, c);
+    v.add(
+        "invalid-outcome-quorum",
+        "the close declares adopted with only 3 members present (quorum is 4)",
+        &ctx,
+        open.to_bytes(),
+        Some(c.to_bytes()),
+        bytes(&all),
+    )
+    .expect("report");
+
+    let mut truncated = open.to_bytes();
+    truncated.truncate(truncated.len() - 1);
+    v.add(
+        "error-malformed-open",
+        "the open statement's bytes are cut short",
+        &ctx,
+        truncated,
+        None,
+        vec![],
+    )
+    .expect_err("error");
+    let present = f.sign(
+        &chair,
+        StatementKind::Present {
+            member: chair.member_id(),
+        },
+    );
+    v.add(
+        "error-not-a-poll",
+        "the open statement is a registration",
+        &ctx,
+        present.to_bytes(),
+        None,
+        vec![],
+    )
+    .expect_err("error");
+
+    let keys: Vec<Value> = [0u32, 1, 2, 3, 4, 5, 6, 7, 999]
+        .iter()
+        .map(|n| {
+            let k = sample::key(*n);
+            json!({ "n": n, "seed": hex(&k.to_bytes()), "public": k.member_id().to_hex() })
+        })
+        .collect();
+    json!({
+        "format": "council/v1",
+        "note": "Generated by crdt-model/tests/tally_vectors.rs from real code. Do not edit by hand.",
+        "keys": keys,
+        "vectors": v.out,
+    })
+}
+
+#[test]
+fn the_committed_test_vectors_match_what_the_code_produces() {
+    let text = serde_json::to_string_pretty(&build()).expect("json") + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/test-vectors.json");
+    if std::env::var_os("UPDATE_VECTORS").is_some() || !std::path::Path::new(path).exists() {
+        std::fs::write(path, &text).expect("write vectors");
+    }
+    let committed = std::fs::read_to_string(path).expect("read vectors");
+    assert!(
+        committed == text,
+        "docs/test-vectors.json is stale: run with UPDATE_VECTORS=1"
+    );
+}
+
+#[test]
+fn every_check_has_an_invalid_vector_of_its_own_name_where_it_fails() {
+    let v = build();
+    let vectors = v["vectors"].as_array().expect("list");
+    for check in crdt_model::session::CheckName::ALL {
+        let own = format!("invalid-{}", check.name());
+        let fails_in_own = vectors.iter().any(|x| {
+            let name = x["name"].as_str().unwrap_or("");
+            (name == own || name.starts_with(&format!("{own}-")))
+                && x["expected"]["checks"].as_array().is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["name"] == check.name() && c["result"] == "fail")
+                })
+        });
+        assert!(fails_in_own, "no vector {own} makes {} fail", check.name());
+    }
+}

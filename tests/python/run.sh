@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the independent Python verifier over docs/test-vectors.json.
+# Creates a virtual environment under target/pyvenv on first use and installs PyNaCl into it.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+venv="$root/target/pyvenv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import nacl" 2>/dev/null; then
+    "$venv/bin/pip" install --quiet pynacl
+fi
+exec "$venv/bin/python" "$root/tests/python/verify.py" "$root/docs/test-vectors.json"
