@@ -72,7 +72,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Parses hexadecimal (either case); `None` on odd length or a non-hex character.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     let s = s.as_bytes();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let nib = |c: u8| -> Option<u8> {
@@ -84,7 +84,7 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         }
     };
     s.chunks(2)
-        .map(|p| Some(nib(p[0])? << 4 | nib(p[1])?))
+        .map(|p| Some((nib(p[0])? << 4) | nib(p[1])?))
         .collect()
 }
 

@@ -11,6 +11,9 @@ use crate::document::{ChangeRejected, Document, Received, SignedChange};
 use crate::log::{CouncilLog, DocId, Inserted, OpRejected, SignedOp};
 
 /// A signed item as peers exchange it.
+// Items are moved one at a time between the network, the replica and the store; boxing the
+// larger variant would add an allocation per item for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Item {
     /// A council log operation.

@@ -56,7 +56,11 @@ fn world() -> World {
     let draft_op = log
         .create(
             &council.deputies[0],
-            OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![council.deputies[1].member_id()] } },
+            OpBody::CreateDocument {
+                spec: DocSpec::Draft {
+                    co_authors: vec![council.deputies[1].member_id()],
+                },
+            },
             T,
         )
         .expect("draft");
@@ -72,7 +76,13 @@ fn world() -> World {
             (r, d)
         })
         .collect();
-    World { council, draft, peers, forged: vec![], extra: vec![] }
+    World {
+        council,
+        draft,
+        peers,
+        forged: vec![],
+        extra: vec![],
+    }
 }
 
 fn run(w: &mut World, actions: &[Action]) {
@@ -85,28 +95,38 @@ fn run(w: &mut World, actions: &[Action]) {
                 let len = doc.text(TextField::Body).expect("body").chars().count();
                 let pos = len * (*at as usize) / 256;
                 // Refused edits (removed member) are fine: they must simply leave no trace.
-                let _ = r
-                    .document_mut(&draft)
-                    .map(|(log, doc)| doc.edit(log, dev, 1, |e| e.splice(TextField::Body, pos, 0, text)));
+                let _ = r.document_mut(&draft).map(|(log, doc)| {
+                    doc.edit(log, dev, 1, |e| e.splice(TextField::Body, pos, 0, text))
+                });
             }
             Action::Sync { from, to } => {
                 if from != to {
                     let items = w.peers[*from].0.items();
                     for it in items {
-                        w.peers[*to].0.receive(it).expect("a peer's own items are valid");
+                        w.peers[*to]
+                            .0
+                            .receive(it)
+                            .expect("a peer's own items are valid");
                     }
                 }
             }
             Action::Remove => {
                 let key = w.council.secretary.clone();
                 let member = w.council.deputies[1].member_id();
-                let _ = w.peers[2].0.log_mut().create(&key, OpBody::RemoveMember { member }, T);
+                let _ = w.peers[2]
+                    .0
+                    .log_mut()
+                    .create(&key, OpBody::RemoveMember { member }, T);
             }
             Action::Submit => {
                 let key = w.council.deputies[0].clone();
                 let _ = w.peers[0].0.log_mut().create(
                     &key,
-                    OpBody::SetDraftStatus { draft, status: DraftStatus::Submitted, committee: None },
+                    OpBody::SetDraftStatus {
+                        draft,
+                        status: DraftStatus::Submitted,
+                        committee: None,
+                    },
                     T,
                 );
             }
@@ -115,7 +135,10 @@ fn run(w: &mut World, actions: &[Action]) {
                 let member = w.council.deputies[1].member_id();
                 let _ = w.peers[2].0.log_mut().create(
                     &key,
-                    OpBody::SetRoles { member, roles: Roles::of(&[Role::Deputy, Role::DeputyChair]) },
+                    OpBody::SetRoles {
+                        member,
+                        roles: Roles::of(&[Role::Deputy, Role::DeputyChair]),
+                    },
                     T + 1,
                 );
             }
@@ -128,7 +151,13 @@ fn run(w: &mut World, actions: &[Action]) {
                 }
                 let note_op = r
                     .log_mut()
-                    .create(outsider.key(), OpBody::CreateDocument { spec: DocSpec::Note }, T + w.forged.len() as u64)
+                    .create(
+                        outsider.key(),
+                        OpBody::CreateDocument {
+                            spec: DocSpec::Note,
+                        },
+                        T + w.forged.len() as u64,
+                    )
                     .expect("a deputy may create a note");
                 let note = note_op.id();
                 w.extra.push(Item::Op(note_op));
@@ -138,20 +167,47 @@ fn run(w: &mut World, actions: &[Action]) {
                     .expect("own note");
                 let ch = ch.expect("change");
                 let heads = log.heads();
-                w.forged.push(SignedChange::sign(outsider.key(), log.council_id(), draft, heads.clone(), ch.change().clone()));
+                w.forged.push(SignedChange::sign(
+                    outsider.key(),
+                    log.council_id(),
+                    draft,
+                    heads.clone(),
+                    ch.change().clone(),
+                ));
                 // The observer signs the same change: its actor is not theirs.
-                w.forged.push(SignedChange::sign(&w.council.observer, log.council_id(), draft, heads, ch.change().clone()));
+                w.forged.push(SignedChange::sign(
+                    &w.council.observer,
+                    log.council_id(),
+                    draft,
+                    heads,
+                    ch.change().clone(),
+                ));
             }
         }
     }
 }
 
-fn snapshot(r: &mut Replica, draft: &DocId) -> (String, Vec<ChangeHash>, BTreeSet<ChangeHash>, Vec<crdt_model::OpId>, String) {
+fn snapshot(
+    r: &mut Replica,
+    draft: &DocId,
+) -> (
+    String,
+    Vec<ChangeHash>,
+    BTreeSet<ChangeHash>,
+    Vec<crdt_model::OpId>,
+    String,
+) {
     let state = format!("{:?}", r.log().state());
     let heads = r.log().heads();
     let (_, doc) = r.document_mut(draft).expect("draft");
     let accepted = doc.changes().iter().map(|c| c.hash()).collect();
-    (doc.text(TextField::Body).expect("body"), doc.heads(), accepted, heads, state)
+    (
+        doc.text(TextField::Body).expect("body"),
+        doc.heads(),
+        accepted,
+        heads,
+        state,
+    )
 }
 
 proptest! {
