@@ -1,0 +1,75 @@
+//! A device: its replica in memory and its store on disk, kept in step.
+
+use std::path::Path;
+
+use crdt_model::SignedGenesis;
+use crdt_model::replica::{Item, ItemRejected, Outcome, Replica};
+use thiserror::Error;
+
+use crate::store::{OpenError, Store, WriteError};
+
+/// Why an item was not taken.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The trust core refused it: it is neither stored nor forwarded.
+    #[error("refused: {0}")]
+    Refused(#[from] ItemRejected),
+    /// It was valid but could not be saved; it is not acknowledged.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// One device's council.
+#[derive(Debug)]
+pub struct Node {
+    replica: Replica,
+    store: Store,
+}
+
+impl Node {
+    /// Creates a device store for a new (or newly joined) council.
+    pub fn create(path: &Path, genesis: SignedGenesis) -> Result<Node, OpenError> {
+        let store = Store::create(path, &genesis)?;
+        Ok(Node {
+            replica: Replica::new(genesis),
+            store,
+        })
+    }
+
+    /// Opens a device's store and rebuilds its replica.
+    pub fn open(path: &Path) -> Result<Node, OpenError> {
+        let (store, replica) = Store::open(path)?;
+        Ok(Node { replica, store })
+    }
+
+    /// The replica, to read.
+    pub fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
+    /// The replica, for local edits; call [`Node::persist`] with the items they produced.
+    pub fn replica_mut(&mut self) -> &mut Replica {
+        &mut self.replica
+    }
+
+    /// Receives an item (from a peer): checks it, stores it durably, and only then reports it
+    /// taken. A refused item is never stored.
+    pub fn receive(&mut self, item: Item) -> Result<Outcome, NodeError> {
+        let outcome = self.replica.receive(item.clone())?;
+        if outcome != Outcome::Duplicate {
+            self.store.append(std::slice::from_ref(&item))?;
+        }
+        Ok(outcome)
+    }
+
+    /// Stores items this device produced itself (already applied to the replica).
+    pub fn persist(&mut self, items: &[Item]) -> Result<(), WriteError> {
+        self.store.append(items)
+    }
+
+    /// Items stored.
+    pub fn stored(&self) -> u64 {
+        self.store.len()
+    }
+}
