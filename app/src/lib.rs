@@ -1,1 +1,10 @@
-pub fn x(){}
+//! Council's desktop app and its `council` command line.
+//!
+//! For now this is the command line that creates a council and keeps its roster on this device
+//! (`init`, `key`, `member add/remove/role`, `roster`); the egui app and the networked commands
+//! build on the same library (issue 5). `main.rs` only parses arguments and reports errors.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod cli;
+pub mod profile;

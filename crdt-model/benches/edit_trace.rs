@@ -26,7 +26,10 @@ struct Trace {
 }
 
 fn load() -> Result<Trace, Box<dyn std::error::Error>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/automerge-paper.json.gz");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/data/automerge-paper.json.gz"
+    );
     let mut json = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(path)?).read_to_string(&mut json)?;
     let v: serde_json::Value = serde_json::from_str(&json)?;

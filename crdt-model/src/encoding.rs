@@ -286,7 +286,12 @@ mod tests {
     #[test]
     fn values_round_trip() {
         let mut w = Writer::new();
-        w.u8(7).u16(300).u32(70_000).u64(1 << 40).bool(true).str("Рада");
+        w.u8(7)
+            .u16(300)
+            .u32(70_000)
+            .u64(1 << 40)
+            .bool(true)
+            .str("Рада");
         w.option(Some(&5u32), |w, v| {
             w.u32(*v);
         });
@@ -309,7 +314,10 @@ mod tests {
     #[test]
     fn a_boolean_other_than_zero_or_one_is_rejected() {
         let mut r = Reader::new(&[2]);
-        assert!(matches!(r.bool("flag"), Err(DecodeError::BadTag { tag: 2, .. })));
+        assert!(matches!(
+            r.bool("flag"),
+            Err(DecodeError::BadTag { tag: 2, .. })
+        ));
     }
 
     #[test]
@@ -322,7 +330,10 @@ mod tests {
     #[test]
     fn an_overlong_length_is_refused_before_allocating() {
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff]);
-        assert!(matches!(r.bytes("blob", 1024), Err(DecodeError::TooLong { .. })));
+        assert!(matches!(
+            r.bytes("blob", 1024),
+            Err(DecodeError::TooLong { .. })
+        ));
     }
 
     #[test]

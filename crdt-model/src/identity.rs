@@ -267,7 +267,10 @@ mod tests {
     fn a_signature_verifies_for_its_domain_and_body() {
         let k = key(1);
         let sig = k.sign(Domain::Ballot, b"body");
-        assert_eq!(verify(&k.member_id(), Domain::Ballot, b"body", &sig), Ok(()));
+        assert_eq!(
+            verify(&k.member_id(), Domain::Ballot, b"body", &sig),
+            Ok(())
+        );
     }
 
     #[test]
@@ -323,8 +326,14 @@ mod tests {
         let a = Device::new(k.clone(), DeviceId([1; 16]));
         let b = Device::new(k.clone(), DeviceId([2; 16]));
         assert_ne!(a.actor_bytes(), b.actor_bytes());
-        assert_eq!(parse_actor(&a.actor_bytes()).map(|p| p.0), Some(k.member_id()));
-        assert_eq!(parse_actor(&b.actor_bytes()).map(|p| p.0), Some(k.member_id()));
+        assert_eq!(
+            parse_actor(&a.actor_bytes()).map(|p| p.0),
+            Some(k.member_id())
+        );
+        assert_eq!(
+            parse_actor(&b.actor_bytes()).map(|p| p.0),
+            Some(k.member_id())
+        );
     }
 
     #[test]

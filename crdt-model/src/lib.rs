@@ -13,9 +13,9 @@ pub mod encoding;
 pub mod hash;
 pub mod identity;
 pub mod log;
+pub mod replica;
 pub mod roles;
 pub mod rules;
-pub mod replica;
 pub mod sample;
 pub mod session;
 

@@ -91,10 +91,13 @@ impl Base {
     ];
 
     fn from_tag(tag: u8) -> Result<Self, DecodeError> {
-        Base::ALL.get(tag as usize).copied().ok_or(DecodeError::BadTag {
-            what: "majority base",
-            tag,
-        })
+        Base::ALL
+            .get(tag as usize)
+            .copied()
+            .ok_or(DecodeError::BadTag {
+                what: "majority base",
+                tag,
+            })
     }
 
     /// Stable name for the format and the CLI.
@@ -496,9 +499,17 @@ pub fn standard_workflow() -> Vec<Transition> {
     }
     add(Submitted, InCommittee, Who::roles(&office, 0));
     add(ReferredBack, InCommittee, Who::roles(&office, 0));
-    add(InCommittee, OnAgenda, Who::roles(&office, Who::COMMITTEE_HEAD));
+    add(
+        InCommittee,
+        OnAgenda,
+        Who::roles(&office, Who::COMMITTEE_HEAD),
+    );
     add(Submitted, OnAgenda, Who::roles(&office, 0));
-    add(InCommittee, ReferredBack, Who::roles(&office, Who::COMMITTEE_HEAD));
+    add(
+        InCommittee,
+        ReferredBack,
+        Who::roles(&office, Who::COMMITTEE_HEAD),
+    );
     add(OnAgenda, ReferredBack, Who::roles(&office, 0));
     add(OnAgenda, Adopted, Who::roles(&office, 0));
     add(OnAgenda, Rejected, Who::roles(&office, 0));

@@ -166,7 +166,8 @@ impl Store {
         for entry in items.iter().map_err(|e| err(e.into()))? {
             let (k, v) = entry.map_err(|e| err(e.into()))?;
             next = k.value() + 1;
-            let item = decode_item(v.value()).map_err(|e| damaged(format!("item {}: {e}", k.value())))?;
+            let item =
+                decode_item(v.value()).map_err(|e| damaged(format!("item {}: {e}", k.value())))?;
             // Items were checked before they were stored; a refusal now means the file was edited.
             replica
                 .receive(item)

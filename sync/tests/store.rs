@@ -1,10 +1,10 @@
 //! The device store: durable, reopened intact, and never confused with another file.
 
+use council_sync::{Node, NodeError, OpenError, Store};
 use crdt_model::document::TextField;
 use crdt_model::log::{DocSpec, OpBody};
 use crdt_model::replica::{Item, Outcome};
 use crdt_model::sample::{SampleCouncil, device};
-use council_sync::{Node, NodeError, OpenError, Store};
 
 #[test]
 fn a_reopened_store_holds_every_acknowledged_item() {
@@ -13,19 +13,31 @@ fn a_reopened_store_holds_every_acknowledged_item() {
     let (c, _) = SampleCouncil::new(10, 4).expect("council");
     let mut node = Node::create(&path, c.genesis.clone()).expect("create");
     for op in &c.ops {
-        assert_eq!(node.receive(Item::Op(op.clone())).expect("valid"), Outcome::Applied);
+        assert_eq!(
+            node.receive(Item::Op(op.clone())).expect("valid"),
+            Outcome::Applied
+        );
     }
     let draft = node
         .replica_mut()
         .log_mut()
-        .create(&c.deputies[0], OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![] } }, 1)
+        .create(
+            &c.deputies[0],
+            OpBody::CreateDocument {
+                spec: DocSpec::Draft { co_authors: vec![] },
+            },
+            1,
+        )
         .expect("draft");
     node.persist(&[Item::Op(draft.clone())]).expect("saved");
     let (log, doc) = node.replica_mut().document_mut(&draft.id()).expect("doc");
     let (_, ch) = doc
-        .edit(log, &device(2, 1), 1, |e| e.set_text(TextField::Body, "Текст рішення"))
+        .edit(log, &device(2, 1), 1, |e| {
+            e.set_text(TextField::Body, "Текст рішення")
+        })
         .expect("edit");
-    node.persist(&[Item::Change(ch.expect("change"))]).expect("saved");
+    node.persist(&[Item::Change(ch.expect("change"))])
+        .expect("saved");
     let before = node.replica().log().state().clone();
     drop(node);
 
@@ -53,7 +65,10 @@ fn a_refused_item_is_not_stored() {
         node.receive(Item::Op(op.clone())).expect("valid");
     }
     let stored = node.stored();
-    assert!(matches!(node.receive(Item::Op(bad)), Err(NodeError::Refused(_))));
+    assert!(matches!(
+        node.receive(Item::Op(bad)),
+        Err(NodeError::Refused(_))
+    ));
     assert_eq!(node.stored(), stored);
 }
 
@@ -77,7 +92,10 @@ fn creating_over_an_existing_store_is_refused() {
     let path = dir.path().join("council.redb");
     let (c, _) = SampleCouncil::new(10, 4).expect("council");
     Node::create(&path, c.genesis.clone()).expect("create");
-    assert!(matches!(Node::create(&path, c.genesis.clone()), Err(OpenError::AlreadyExists { .. })));
+    assert!(matches!(
+        Node::create(&path, c.genesis.clone()),
+        Err(OpenError::AlreadyExists { .. })
+    ));
     assert!(Node::open(&path).is_ok());
 }
 

@@ -83,7 +83,12 @@ impl SignedChange {
 
     /// Checks the signature.
     pub fn verify(&self) -> Result<(), SignatureError> {
-        verify(&self.author, Domain::Change, &self.signed_body(), &self.signature)
+        verify(
+            &self.author,
+            Domain::Change,
+            &self.signed_body(),
+            &self.signature,
+        )
     }
 
     /// The bytes the signature covers (after the domain prefix).

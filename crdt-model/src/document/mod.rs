@@ -160,8 +160,7 @@ impl Document {
             .get(&id)
             .map(|m| m.spec.kind())
             .ok_or(Unauthorized::UnknownDocument(id))?;
-        Self::with_kind(log.council_id(), id, kind)
-            .map_err(|_| Unauthorized::UnknownDocument(id))
+        Self::with_kind(log.council_id(), id, kind).map_err(|_| Unauthorized::UnknownDocument(id))
     }
 
     /// The empty document `id` of `kind` (when the kind is known without the log).
@@ -346,7 +345,10 @@ impl Document {
 
     /// Settles waiting changes whose dependencies have since arrived (call after new log
     /// operations are accepted, too).
-    pub fn retry(&mut self, log: &CouncilLog) -> (Vec<ChangeHash>, Vec<(ChangeHash, ChangeRejected)>) {
+    pub fn retry(
+        &mut self,
+        log: &CouncilLog,
+    ) -> (Vec<ChangeHash>, Vec<(ChangeHash, ChangeRejected)>) {
         let mut released = Vec::new();
         let mut refused = Vec::new();
         let unauthorized: Vec<(ChangeHash, ChangeRejected)> = self

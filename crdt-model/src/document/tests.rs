@@ -15,7 +15,15 @@ struct Fx {
 fn fx() -> Fx {
     let (c, mut log) = SampleCouncil::new(10, 6).expect("council");
     let draft = log
-        .create(&c.deputies[0], OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![c.deputies[1].member_id()] } }, T)
+        .create(
+            &c.deputies[0],
+            OpBody::CreateDocument {
+                spec: DocSpec::Draft {
+                    co_authors: vec![c.deputies[1].member_id()],
+                },
+            },
+            T,
+        )
         .expect("draft")
         .id();
     Fx { c, log, draft }
@@ -26,7 +34,13 @@ fn dep(i: u32, d: u8) -> Device {
     device(i + 2, d)
 }
 
-fn type_text(doc: &mut Document, log: &CouncilLog, dev: &Device, pos: usize, text: &str) -> SignedChange {
+fn type_text(
+    doc: &mut Document,
+    log: &CouncilLog,
+    dev: &Device,
+    pos: usize,
+    text: &str,
+) -> SignedChange {
     doc.edit(log, dev, 1, |e| e.splice(TextField::Body, pos, 0, text))
         .expect("edit allowed")
         .1
@@ -49,7 +63,10 @@ fn an_authors_change_is_applied_by_another_peer() {
     let mut b = Document::new(&f.log, f.draft).expect("doc");
     let ch = type_text(&mut a, &f.log, &dep(0, 1), 0, "Про бюджет громади");
     let wire = SignedChange::from_bytes(&ch.to_bytes()).expect("parses");
-    assert!(matches!(b.receive(&f.log, wire), Ok(Received::Applied { .. })));
+    assert!(matches!(
+        b.receive(&f.log, wire),
+        Ok(Received::Applied { .. })
+    ));
     assert_eq!(b.text(TextField::Body).as_deref(), Ok("Про бюджет громади"));
     assert_eq!(a.heads(), b.heads());
 }
@@ -58,8 +75,13 @@ fn an_authors_change_is_applied_by_another_peer() {
 fn a_deputy_who_is_not_an_author_cannot_edit_a_draft() {
     let f = fx();
     let mut a = Document::new(&f.log, f.draft).expect("doc");
-    let r = a.edit(&f.log, &dep(4, 1), 1, |e| e.splice(TextField::Body, 0, 0, "x"));
-    assert_eq!(r.map(|_| ()), Err(EditError::Unauthorized(Unauthorized::NotAnAuthor)));
+    let r = a.edit(&f.log, &dep(4, 1), 1, |e| {
+        e.splice(TextField::Body, 0, 0, "x")
+    });
+    assert_eq!(
+        r.map(|_| ()),
+        Err(EditError::Unauthorized(Unauthorized::NotAnAuthor))
+    );
     assert_eq!(a.text(TextField::Body).as_deref(), Ok(""));
 }
 
@@ -67,16 +89,29 @@ fn a_deputy_who_is_not_an_author_cannot_edit_a_draft() {
 fn a_change_from_a_non_author_is_refused_when_received() {
     let f = fx();
     // The intruder edits a private copy whose log says nothing against it.
-    let mut intruder_copy = Document::with_kind(f.log.council_id(), f.draft, DocKind::Draft).expect("doc");
+    let mut intruder_copy =
+        Document::with_kind(f.log.council_id(), f.draft, DocKind::Draft).expect("doc");
     let mut tx_doc = Document::new(&f.log, f.draft).expect("doc");
     let dev = dep(4, 1);
-    intruder_copy.doc.set_actor(automerge::ActorId::from(&dev.actor_bytes()[..]));
+    intruder_copy
+        .doc
+        .set_actor(automerge::ActorId::from(&dev.actor_bytes()[..]));
     let mut tx = intruder_copy.doc.transaction();
     let body = schema::obj(&tx_doc.doc, "body").expect("body");
-    automerge::transaction::Transactable::splice_text(&mut tx, &body, 0, 0, "вторгнення").expect("splice");
+    automerge::transaction::Transactable::splice_text(&mut tx, &body, 0, 0, "вторгнення")
+        .expect("splice");
     let (h, _) = tx.commit();
-    let change = intruder_copy.doc.get_change_by_hash(&h.expect("hash")).expect("change");
-    let signed = SignedChange::sign(dev.key(), f.log.council_id(), f.draft, f.log.heads(), change);
+    let change = intruder_copy
+        .doc
+        .get_change_by_hash(&h.expect("hash"))
+        .expect("change");
+    let signed = SignedChange::sign(
+        dev.key(),
+        f.log.council_id(),
+        f.draft,
+        f.log.heads(),
+        change,
+    );
     assert_eq!(
         tx_doc.receive(&f.log, signed),
         Err(ChangeRejected::Unauthorized(Unauthorized::NotAnAuthor))
@@ -84,9 +119,16 @@ fn a_change_from_a_non_author_is_refused_when_received() {
     assert_eq!(tx_doc.text(TextField::Body).as_deref(), Ok(""));
 }
 
-fn foreign_change(f: &Fx, dev: &Device, signer: &crate::identity::SecretKey, doc: DocId, heads: Vec<OpId>) -> SignedChange {
+fn foreign_change(
+    f: &Fx,
+    dev: &Device,
+    signer: &crate::identity::SecretKey,
+    doc: DocId,
+    heads: Vec<OpId>,
+) -> SignedChange {
     let mut d = Document::with_kind(f.log.council_id(), f.draft, DocKind::Draft).expect("doc");
-    d.doc.set_actor(automerge::ActorId::from(&dev.actor_bytes()[..]));
+    d.doc
+        .set_actor(automerge::ActorId::from(&dev.actor_bytes()[..]));
     let body = schema::obj(&d.doc, "body").expect("body");
     let mut tx = d.doc.transaction();
     automerge::transaction::Transactable::splice_text(&mut tx, &body, 0, 0, "x").expect("splice");
@@ -125,7 +167,10 @@ fn a_change_with_a_bad_signature_is_refused() {
     bytes[n - 5] ^= 0x40;
     let forged = SignedChange::from_bytes(&bytes).expect("parses");
     let mut d = Document::new(&f.log, f.draft).expect("doc");
-    assert!(matches!(d.receive(&f.log, forged), Err(ChangeRejected::BadSignature(_))));
+    assert!(matches!(
+        d.receive(&f.log, forged),
+        Err(ChangeRejected::BadSignature(_))
+    ));
 }
 
 #[test]
@@ -133,17 +178,29 @@ fn a_change_signed_for_one_document_is_never_accepted_into_another() {
     let mut f = fx();
     let other = f
         .log
-        .create(&f.c.deputies[0], OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![] } }, T + 1)
+        .create(
+            &f.c.deputies[0],
+            OpBody::CreateDocument {
+                spec: DocSpec::Draft { co_authors: vec![] },
+            },
+            T + 1,
+        )
         .expect("second draft")
         .id();
     let ch = foreign_change(&f, &dep(0, 1), &f.c.deputies[0], f.draft, f.log.heads());
     let mut d = Document::new(&f.log, other).expect("doc");
-    assert_eq!(d.receive(&f.log, ch.clone()), Err(ChangeRejected::WrongDocument));
+    assert_eq!(
+        d.receive(&f.log, ch.clone()),
+        Err(ChangeRejected::WrongDocument)
+    );
     // Rewriting the document id in the envelope breaks the signature.
     let mut bytes = ch.to_bytes();
     bytes[32..64].copy_from_slice(&other.0);
     let moved = SignedChange::from_bytes(&bytes).expect("parses");
-    assert!(matches!(d.receive(&f.log, moved), Err(ChangeRejected::BadSignature(_))));
+    assert!(matches!(
+        d.receive(&f.log, moved),
+        Err(ChangeRejected::BadSignature(_))
+    ));
 }
 
 #[test]
@@ -168,7 +225,10 @@ fn malformed_envelopes_and_changes_are_decode_errors() {
     // Corrupt a byte inside the automerge change: its checksum no longer matches.
     let mid = bytes.len() - 64 - 10;
     bytes[mid] ^= 0xff;
-    assert!(matches!(SignedChange::from_bytes(&bytes), Err(ChangeDecodeError::Change(_)) | Err(ChangeDecodeError::Envelope(_))));
+    assert!(matches!(
+        SignedChange::from_bytes(&bytes),
+        Err(ChangeDecodeError::Change(_)) | Err(ChangeDecodeError::Envelope(_))
+    ));
     let n = bytes.len();
     assert!(SignedChange::from_bytes(&bytes[..n - 1]).is_err());
 }
@@ -179,16 +239,27 @@ fn a_removed_members_later_change_is_refused() {
     let mut d = Document::new(&f.log, f.draft).expect("doc");
     let dev = dep(0, 1);
     f.log
-        .create(&f.c.secretary, OpBody::RemoveMember { member: dev.member_id() }, T)
+        .create(
+            &f.c.secretary,
+            OpBody::RemoveMember {
+                member: dev.member_id(),
+            },
+            T,
+        )
         .expect("removed");
     assert_eq!(
-        d.edit(&f.log, &dev, 1, |e| e.splice(TextField::Body, 0, 0, "x")).map(|_| ()),
-        Err(EditError::Unauthorized(Unauthorized::Removed(dev.member_id())))
+        d.edit(&f.log, &dev, 1, |e| e.splice(TextField::Body, 0, 0, "x"))
+            .map(|_| ()),
+        Err(EditError::Unauthorized(Unauthorized::Removed(
+            dev.member_id()
+        )))
     );
     let ch = foreign_change(&f, &dev, dev.key(), f.draft, f.log.heads());
     assert_eq!(
         d.receive(&f.log, ch),
-        Err(ChangeRejected::Unauthorized(Unauthorized::Removed(dev.member_id())))
+        Err(ChangeRejected::Unauthorized(Unauthorized::Removed(
+            dev.member_id()
+        )))
     );
 }
 
@@ -199,21 +270,43 @@ fn a_removed_member_cannot_backdate_a_change_past_their_removal() {
     let old_heads = f.log.heads();
     let removed = dep(0, 1);
     f.log
-        .create(&f.c.secretary, OpBody::RemoveMember { member: removed.member_id() }, T)
+        .create(
+            &f.c.secretary,
+            OpBody::RemoveMember {
+                member: removed.member_id(),
+            },
+            T,
+        )
         .expect("removed");
     // The co-author writes after the removal; the removed member builds on it but names the
     // log heads from before the removal.
     let co = type_text(&mut author_doc, &f.log, &dep(1, 1), 0, "текст");
     let mut their = Document::new(&f.log, f.draft).expect("doc");
-    their.receive(&f.log, co.clone()).expect("co-author's change applies");
-    their.doc.set_actor(automerge::ActorId::from(&removed.actor_bytes()[..]));
+    their
+        .receive(&f.log, co.clone())
+        .expect("co-author's change applies");
+    their
+        .doc
+        .set_actor(automerge::ActorId::from(&removed.actor_bytes()[..]));
     let body = schema::obj(&their.doc, "body").expect("body");
     let mut tx = their.doc.transaction();
     automerge::transaction::Transactable::splice_text(&mut tx, &body, 0, 0, "!").expect("splice");
     let (h, _) = tx.commit();
-    let change = their.doc.get_change_by_hash(&h.expect("hash")).expect("change");
-    let backdated = SignedChange::sign(removed.key(), f.log.council_id(), f.draft, old_heads, change);
-    assert_eq!(author_doc.receive(&f.log, backdated), Err(ChangeRejected::LogRegression));
+    let change = their
+        .doc
+        .get_change_by_hash(&h.expect("hash"))
+        .expect("change");
+    let backdated = SignedChange::sign(
+        removed.key(),
+        f.log.council_id(),
+        f.draft,
+        old_heads,
+        change,
+    );
+    assert_eq!(
+        author_doc.receive(&f.log, backdated),
+        Err(ChangeRejected::LogRegression)
+    );
     assert_eq!(author_doc.text(TextField::Body).as_deref(), Ok("текст"));
 }
 
@@ -226,7 +319,9 @@ fn a_change_waits_for_its_dependency_then_applies() {
     let mut b = Document::new(&f.log, f.draft).expect("doc");
     assert_eq!(b.receive(&f.log, second.clone()), Ok(Received::Pending));
     assert_eq!(b.pending_len(), 1);
-    assert!(matches!(b.receive(&f.log, first), Ok(Received::Applied { released, .. }) if released == vec![second.hash()]));
+    assert!(
+        matches!(b.receive(&f.log, first), Ok(Received::Applied { released, .. }) if released == vec![second.hash()])
+    );
     assert_eq!(b.text(TextField::Body).as_deref(), Ok("перший другий"));
 }
 
@@ -235,7 +330,13 @@ fn a_change_naming_unknown_log_operations_waits_for_them() {
     let (c, log) = SampleCouncil::new(10, 6).expect("council");
     let mut ahead = c.replica().expect("replica");
     let draft = ahead
-        .create(&c.deputies[0], OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![] } }, T)
+        .create(
+            &c.deputies[0],
+            OpBody::CreateDocument {
+                spec: DocSpec::Draft { co_authors: vec![] },
+            },
+            T,
+        )
         .expect("draft");
     let mut a = Document::new(&ahead, draft.id()).expect("doc");
     let ch = type_text(&mut a, &ahead, &dep(0, 1), 0, "x");
@@ -260,7 +361,12 @@ fn two_devices_of_one_person_edit_concurrently_and_converge() {
     tablet.receive(&f.log, a).expect("applies");
     assert_eq!(laptop.text(TextField::Body), tablet.text(TextField::Body));
     assert_eq!(laptop.writers().len(), 2);
-    assert!(laptop.writers().iter().all(|(m, _)| *m == f.c.deputies[0].member_id()));
+    assert!(
+        laptop
+            .writers()
+            .iter()
+            .all(|(m, _)| *m == f.c.deputies[0].member_id())
+    );
 }
 
 #[test]
@@ -273,7 +379,10 @@ fn a_cloned_device_writing_twice_under_one_actor_is_refused() {
     let b = type_text(&mut restored_copy, &f.log, &same_device, 0, "копія");
     let mut third = Document::new(&f.log, f.draft).expect("doc");
     third.receive(&f.log, a).expect("first applies");
-    assert!(matches!(third.receive(&f.log, b), Err(ChangeRejected::ActorReuse { seq: 1, .. })));
+    assert!(matches!(
+        third.receive(&f.log, b),
+        Err(ChangeRejected::ActorReuse { seq: 1, .. })
+    ));
     assert_eq!(third.text(TextField::Body).as_deref(), Ok("оригінал"));
 }
 
@@ -281,24 +390,78 @@ fn a_cloned_device_writing_twice_under_one_actor_is_refused() {
 fn the_secretary_may_edit_any_draft_and_the_referred_committee_may_too() {
     let mut f = fx();
     let mut d = Document::new(&f.log, f.draft).expect("doc");
-    assert!(d.edit(&f.log, &device(0, 1), 1, |e| e.splice(TextField::Title, 0, 0, "Про")).is_ok());
+    assert!(
+        d.edit(&f.log, &device(0, 1), 1, |e| e.splice(
+            TextField::Title,
+            0,
+            0,
+            "Про"
+        ))
+        .is_ok()
+    );
     // Deputy 1 is in committee 0 ... but is also a co-author; use deputy 2 (committee 0).
     let member = dep(2, 1);
-    assert!(d.edit(&f.log, &member, 1, |e| e.splice(TextField::Body, 0, 0, "x")).is_err());
-    f.log.create(&f.c.deputies[0], OpBody::SetDraftStatus { draft: f.draft, status: DraftStatus::Submitted, committee: None }, T).expect("submitted");
-    f.log.create(&f.c.secretary, OpBody::SetDraftStatus { draft: f.draft, status: DraftStatus::InCommittee, committee: Some(f.c.committees[0]) }, T).expect("referred");
-    assert!(d.edit(&f.log, &member, 1, |e| e.splice(TextField::Body, 0, 0, "x")).is_ok());
+    assert!(
+        d.edit(&f.log, &member, 1, |e| e.splice(TextField::Body, 0, 0, "x"))
+            .is_err()
+    );
+    f.log
+        .create(
+            &f.c.deputies[0],
+            OpBody::SetDraftStatus {
+                draft: f.draft,
+                status: DraftStatus::Submitted,
+                committee: None,
+            },
+            T,
+        )
+        .expect("submitted");
+    f.log
+        .create(
+            &f.c.secretary,
+            OpBody::SetDraftStatus {
+                draft: f.draft,
+                status: DraftStatus::InCommittee,
+                committee: Some(f.c.committees[0]),
+            },
+            T,
+        )
+        .expect("referred");
+    assert!(
+        d.edit(&f.log, &member, 1, |e| e.splice(TextField::Body, 0, 0, "x"))
+            .is_ok()
+    );
 }
 
 #[test]
 fn an_adopted_draft_can_no_longer_be_edited() {
     let mut f = fx();
     let mut d = Document::new(&f.log, f.draft).expect("doc");
-    for (who, s) in [(&f.c.deputies[0], DraftStatus::Submitted), (&f.c.secretary, DraftStatus::OnAgenda), (&f.c.chair, DraftStatus::Adopted)] {
-        f.log.create(who, OpBody::SetDraftStatus { draft: f.draft, status: s, committee: None }, T).expect("step");
+    for (who, s) in [
+        (&f.c.deputies[0], DraftStatus::Submitted),
+        (&f.c.secretary, DraftStatus::OnAgenda),
+        (&f.c.chair, DraftStatus::Adopted),
+    ] {
+        f.log
+            .create(
+                who,
+                OpBody::SetDraftStatus {
+                    draft: f.draft,
+                    status: s,
+                    committee: None,
+                },
+                T,
+            )
+            .expect("step");
     }
     assert_eq!(
-        d.edit(&f.log, &dep(0, 1), 1, |e| e.splice(TextField::Body, 0, 0, "x")).map(|_| ()),
+        d.edit(&f.log, &dep(0, 1), 1, |e| e.splice(
+            TextField::Body,
+            0,
+            0,
+            "x"
+        ))
+        .map(|_| ()),
         Err(EditError::Unauthorized(Unauthorized::Closed("adopted")))
     );
 }
@@ -308,23 +471,70 @@ fn only_its_author_edits_an_amendment_and_only_while_proposed() {
     let mut f = fx();
     let a = f
         .log
-        .create(&f.c.deputies[3], OpBody::CreateDocument { spec: DocSpec::Amendment { draft: f.draft, from_line: 1, to_line: 2 } }, T)
+        .create(
+            &f.c.deputies[3],
+            OpBody::CreateDocument {
+                spec: DocSpec::Amendment {
+                    draft: f.draft,
+                    from_line: 1,
+                    to_line: 2,
+                },
+            },
+            T,
+        )
         .expect("amendment")
         .id();
     let mut d = Document::new(&f.log, a).expect("doc");
-    assert!(d.edit(&f.log, &dep(3, 1), 1, |e| e.set_text(TextField::Body, "нова редакція")).is_ok());
-    assert!(d.edit(&f.log, &dep(0, 1), 1, |e| e.set_text(TextField::Body, "x")).is_err());
-    f.log.create(&f.c.secretary, OpBody::SetAmendmentStatus { amendment: a, status: AmendmentStatus::Rejected }, T).expect("decided");
-    assert!(d.edit(&f.log, &dep(3, 1), 1, |e| e.set_text(TextField::Body, "y")).is_err());
+    assert!(
+        d.edit(&f.log, &dep(3, 1), 1, |e| e
+            .set_text(TextField::Body, "нова редакція"))
+            .is_ok()
+    );
+    assert!(
+        d.edit(&f.log, &dep(0, 1), 1, |e| e.set_text(TextField::Body, "x"))
+            .is_err()
+    );
+    f.log
+        .create(
+            &f.c.secretary,
+            OpBody::SetAmendmentStatus {
+                amendment: a,
+                status: AmendmentStatus::Rejected,
+            },
+            T,
+        )
+        .expect("decided");
+    assert!(
+        d.edit(&f.log, &dep(3, 1), 1, |e| e.set_text(TextField::Body, "y"))
+            .is_err()
+    );
 }
 
 #[test]
 fn a_note_is_written_only_by_its_owner() {
     let mut f = fx();
-    let n = f.log.create(&f.c.deputies[2], OpBody::CreateDocument { spec: DocSpec::Note }, T).expect("note").id();
+    let n = f
+        .log
+        .create(
+            &f.c.deputies[2],
+            OpBody::CreateDocument {
+                spec: DocSpec::Note,
+            },
+            T,
+        )
+        .expect("note")
+        .id();
     let mut d = Document::new(&f.log, n).expect("doc");
-    assert!(d.edit(&f.log, &dep(2, 1), 1, |e| e.set_text(TextField::Body, "мої нотатки")).is_ok());
-    assert!(d.edit(&f.log, &device(0, 1), 1, |e| e.set_text(TextField::Body, "x")).is_err());
+    assert!(
+        d.edit(&f.log, &dep(2, 1), 1, |e| e
+            .set_text(TextField::Body, "мої нотатки"))
+            .is_ok()
+    );
+    assert!(
+        d.edit(&f.log, &device(0, 1), 1, |e| e
+            .set_text(TextField::Body, "x"))
+            .is_err()
+    );
 }
 
 #[test]
@@ -333,8 +543,10 @@ fn history_names_who_changed_what_and_diffs_by_paragraph() {
     let mut d = Document::new(&f.log, f.draft).expect("doc");
     type_text(&mut d, &f.log, &dep(0, 1), 0, "Пункт 1\nПункт 2\n");
     let v1 = d.heads();
-    d.edit(&f.log, &dep(1, 1), 2, |e| e.set_text(TextField::Body, "Пункт 1\nПункт 2, змінений\nПункт 3\n"))
-        .expect("co-author edits");
+    d.edit(&f.log, &dep(1, 1), 2, |e| {
+        e.set_text(TextField::Body, "Пункт 1\nПункт 2, змінений\nПункт 3\n")
+    })
+    .expect("co-author edits");
     let v2 = d.heads();
     let hist = d.history_at(&v2).expect("known");
     assert_eq!(hist.len(), 2);
@@ -353,27 +565,71 @@ fn history_names_who_changed_what_and_diffs_by_paragraph() {
             ParagraphDiff::Added("Пункт 3".into()),
         ]
     );
-    assert_eq!(d.text_at(TextField::Body, &v1).as_deref(), Ok("Пункт 1\nПункт 2\n"));
-    assert_eq!(d.text_at(TextField::Body, &[automerge::ChangeHash([9; 32])]), Err(EditError::UnknownVersion));
+    assert_eq!(
+        d.text_at(TextField::Body, &v1).as_deref(),
+        Ok("Пункт 1\nПункт 2\n")
+    );
+    assert_eq!(
+        d.text_at(TextField::Body, &[automerge::ChangeHash([9; 32])]),
+        Err(EditError::UnknownVersion)
+    );
 }
 
 #[test]
 fn the_agenda_keeps_its_items_in_order() {
     let mut f = fx();
-    let ag = f.log.create(&f.c.secretary, OpBody::CreateDocument { spec: DocSpec::Agenda { label: "Сесія 3".into(), committee: None } }, T).expect("agenda").id();
+    let ag = f
+        .log
+        .create(
+            &f.c.secretary,
+            OpBody::CreateDocument {
+                spec: DocSpec::Agenda {
+                    label: "Сесія 3".into(),
+                    committee: None,
+                },
+            },
+            T,
+        )
+        .expect("agenda")
+        .id();
     let mut d = Document::new(&f.log, ag).expect("doc");
     let sec = device(0, 1);
     d.edit(&f.log, &sec, 1, |e| {
-        e.agenda_insert(0, &AgendaItem { doc: Some(f.draft), title: "Про бюджет".into() })?;
-        e.agenda_insert(1, &AgendaItem { doc: None, title: "Різне".into() })?;
-        e.agenda_insert(1, &AgendaItem { doc: None, title: "Звіт".into() })
+        e.agenda_insert(
+            0,
+            &AgendaItem {
+                doc: Some(f.draft),
+                title: "Про бюджет".into(),
+            },
+        )?;
+        e.agenda_insert(
+            1,
+            &AgendaItem {
+                doc: None,
+                title: "Різне".into(),
+            },
+        )?;
+        e.agenda_insert(
+            1,
+            &AgendaItem {
+                doc: None,
+                title: "Звіт".into(),
+            },
+        )
     })
     .expect("edits");
-    d.edit(&f.log, &sec, 2, |e| e.agenda_remove(2)).expect("remove");
+    d.edit(&f.log, &sec, 2, |e| e.agenda_remove(2))
+        .expect("remove");
     let items = d.agenda().expect("items");
-    assert_eq!(items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(), ["Про бюджет", "Звіт"]);
+    assert_eq!(
+        items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
+        ["Про бюджет", "Звіт"]
+    );
     assert_eq!(items[0].doc, Some(f.draft));
-    assert!(d.edit(&f.log, &dep(0, 1), 3, |e| e.agenda_remove(0)).is_err());
+    assert!(
+        d.edit(&f.log, &dep(0, 1), 3, |e| e.agenda_remove(0))
+            .is_err()
+    );
 }
 
 #[test]

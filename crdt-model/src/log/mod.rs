@@ -158,7 +158,9 @@ impl CouncilLog {
     /// Accepted operations in their deterministic order (parents before children): the order to
     /// send or store them in.
     pub fn ops(&self) -> impl Iterator<Item = &SignedOp> {
-        self.order.iter().filter_map(|id| self.ops.get(id).map(|e| &e.op))
+        self.order
+            .iter()
+            .filter_map(|id| self.ops.get(id).map(|e| &e.op))
     }
 
     /// An accepted operation.

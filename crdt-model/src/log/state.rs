@@ -27,7 +27,11 @@ pub struct Member {
 impl Member {
     /// Roles that count: none once removed.
     pub fn active_roles(&self) -> Roles {
-        if self.removed { Roles::NONE } else { self.roles }
+        if self.removed {
+            Roles::NONE
+        } else {
+            self.roles
+        }
     }
 }
 
@@ -230,7 +234,9 @@ impl CouncilState {
         let roles = self.writer(author)?;
         let p = &self.rules.permissions;
         match body {
-            OpBody::AddMember { member, roles: r, .. } => {
+            OpBody::AddMember {
+                member, roles: r, ..
+            } => {
                 Self::need(roles, p.add_member, "adding a member")?;
                 if r.is_empty() {
                     return Err(Unauthorized::NoRoles);
@@ -286,13 +292,12 @@ impl CouncilState {
                 if meta.spec.kind() != DocKind::Draft {
                     return Err(Unauthorized::WrongKind(*draft, "draft"));
                 }
-                let t = self
-                    .rules
-                    .transition(meta.draft_status, *status)
-                    .ok_or(Unauthorized::NoSuchTransition {
+                let t = self.rules.transition(meta.draft_status, *status).ok_or(
+                    Unauthorized::NoSuchTransition {
                         from: meta.draft_status.name(),
                         to: status.name(),
-                    })?;
+                    },
+                )?;
                 if *status == DraftStatus::InCommittee {
                     let c = committee.ok_or(Unauthorized::MissingCommittee)?;
                     self.committee(&c)?;

@@ -10,7 +10,12 @@ fn council() -> (SampleCouncil, CouncilLog) {
     SampleCouncil::new(10, 6).expect("sample council builds")
 }
 
-fn add(log: &mut CouncilLog, by: &SecretKey, n: u32, roles: &[Role]) -> Result<SignedOp, OpRejected> {
+fn add(
+    log: &mut CouncilLog,
+    by: &SecretKey,
+    n: u32,
+    roles: &[Role],
+) -> Result<SignedOp, OpRejected> {
     log.create(
         by,
         OpBody::AddMember {
@@ -37,7 +42,10 @@ fn op_on(log: &CouncilLog, by: &SecretKey, parents: Vec<OpId>, body: OpBody) -> 
 fn the_secretary_adds_a_member_and_the_roster_shows_them() {
     let (c, mut log) = council();
     add(&mut log, &c.secretary, 50, &[Role::Deputy]).expect("allowed");
-    assert_eq!(log.state().roles_of(&key(50).member_id()), Roles::of(&[Role::Deputy]));
+    assert_eq!(
+        log.state().roles_of(&key(50).member_id()),
+        Roles::of(&[Role::Deputy])
+    );
 }
 
 #[test]
@@ -58,7 +66,9 @@ fn an_observer_cannot_sign_any_operation() {
         &log,
         &c.observer,
         log.heads(),
-        OpBody::CreateDocument { spec: DocSpec::Note },
+        OpBody::CreateDocument {
+            spec: DocSpec::Note,
+        },
     );
     let mut log = log;
     assert_eq!(
@@ -73,7 +83,14 @@ fn an_observer_cannot_sign_any_operation() {
 fn a_stranger_is_not_a_member() {
     let (_, mut log) = council();
     let stranger = key(4242);
-    let op = op_on(&log, &stranger, log.heads(), OpBody::CreateDocument { spec: DocSpec::Note });
+    let op = op_on(
+        &log,
+        &stranger,
+        log.heads(),
+        OpBody::CreateDocument {
+            spec: DocSpec::Note,
+        },
+    );
     assert_eq!(
         log.insert(op),
         Err(OpRejected::Unauthorized(Unauthorized::NotAMember(
@@ -85,12 +102,20 @@ fn a_stranger_is_not_a_member() {
 #[test]
 fn an_operation_with_a_bad_signature_is_refused() {
     let (c, mut log) = council();
-    let good = op_on(&log, &c.secretary, log.heads(), OpBody::CreateCommittee { name: "x".into() });
+    let good = op_on(
+        &log,
+        &c.secretary,
+        log.heads(),
+        OpBody::CreateCommittee { name: "x".into() },
+    );
     let mut bytes = good.to_bytes();
     let n = bytes.len();
     bytes[n - 1] ^= 1;
     let forged = SignedOp::from_bytes(&bytes).expect("still parses");
-    assert!(matches!(log.insert(forged), Err(OpRejected::BadSignature(_))));
+    assert!(matches!(
+        log.insert(forged),
+        Err(OpRejected::BadSignature(_))
+    ));
     assert_eq!(log.len(), c.ops.len());
 }
 
@@ -106,7 +131,10 @@ fn an_operation_signed_by_someone_else_than_its_author_is_refused() {
     };
     op.parents.sort();
     let signed_by_deputy = op.clone().sign(&c.deputies[0]);
-    assert!(matches!(log.insert(signed_by_deputy), Err(OpRejected::BadSignature(_))));
+    assert!(matches!(
+        log.insert(signed_by_deputy),
+        Err(OpRejected::BadSignature(_))
+    ));
 }
 
 #[test]
@@ -133,14 +161,27 @@ fn malformed_operation_bytes_are_a_decode_error() {
 fn a_removed_member_is_refused_for_what_follows_the_removal() {
     let (c, mut log) = council();
     let d = &c.deputies[0];
-    log.create(&c.secretary, OpBody::RemoveMember { member: d.member_id() }, T)
-        .expect("removal allowed");
-    let after = op_on(&log, d, log.heads(), OpBody::CreateDocument {
-        spec: DocSpec::Draft { co_authors: vec![] },
-    });
+    log.create(
+        &c.secretary,
+        OpBody::RemoveMember {
+            member: d.member_id(),
+        },
+        T,
+    )
+    .expect("removal allowed");
+    let after = op_on(
+        &log,
+        d,
+        log.heads(),
+        OpBody::CreateDocument {
+            spec: DocSpec::Draft { co_authors: vec![] },
+        },
+    );
     assert_eq!(
         log.insert(after),
-        Err(OpRejected::Unauthorized(Unauthorized::Removed(d.member_id())))
+        Err(OpRejected::Unauthorized(Unauthorized::Removed(
+            d.member_id()
+        )))
     );
 }
 
@@ -150,17 +191,36 @@ fn what_a_removed_member_did_before_or_concurrently_stays_valid() {
     let d = c.deputies[0].clone();
     let before = log.heads();
     let draft = log
-        .create(&d, OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![] } }, T + 5)
+        .create(
+            &d,
+            OpBody::CreateDocument {
+                spec: DocSpec::Draft { co_authors: vec![] },
+            },
+            T + 5,
+        )
         .expect("deputy creates a draft");
     // Concurrent with the removal: built on the same heads as the removal.
-    let concurrent = op_on(&log, &d, before.clone(), OpBody::CreateDocument {
-        spec: DocSpec::Draft { co_authors: vec![] },
-    });
-    let removal = op_on(&log, &c.secretary, vec![draft.id()], OpBody::RemoveMember {
-        member: d.member_id(),
-    });
+    let concurrent = op_on(
+        &log,
+        &d,
+        before.clone(),
+        OpBody::CreateDocument {
+            spec: DocSpec::Draft { co_authors: vec![] },
+        },
+    );
+    let removal = op_on(
+        &log,
+        &c.secretary,
+        vec![draft.id()],
+        OpBody::RemoveMember {
+            member: d.member_id(),
+        },
+    );
     log.insert(removal).expect("removal accepted");
-    assert!(matches!(log.insert(concurrent.clone()), Ok(Inserted::Accepted { .. })));
+    assert!(matches!(
+        log.insert(concurrent.clone()),
+        Ok(Inserted::Accepted { .. })
+    ));
     assert!(log.state().documents.contains_key(&draft.id()));
     assert!(log.state().documents.contains_key(&concurrent.id()));
     assert!(log.state().members[&d.member_id()].removed);
@@ -171,7 +231,10 @@ fn an_operation_waits_for_its_parents_then_applies() {
     let (c, _) = council();
     let mut fresh = CouncilLog::new(c.genesis.clone());
     let last = c.ops.last().expect("ops").clone();
-    assert!(matches!(fresh.insert(last.clone()), Ok(Inserted::Pending { .. })));
+    assert!(matches!(
+        fresh.insert(last.clone()),
+        Ok(Inserted::Pending { .. })
+    ));
     for op in c.ops.iter().rev().skip(1) {
         fresh.insert(op.clone()).expect("valid");
     }
@@ -183,9 +246,22 @@ fn an_operation_waits_for_its_parents_then_applies() {
 #[test]
 fn what_follows_a_refused_operation_is_refused_too() {
     let (c, mut log) = council();
-    let bad = op_on(&log, &c.deputies[0], log.heads(), OpBody::CreateCommittee { name: "x".into() });
-    let child = op_on(&log, &c.secretary, vec![bad.id()], OpBody::CreateCommittee { name: "y".into() });
-    assert!(matches!(log.insert(child.clone()), Ok(Inserted::Pending { .. })));
+    let bad = op_on(
+        &log,
+        &c.deputies[0],
+        log.heads(),
+        OpBody::CreateCommittee { name: "x".into() },
+    );
+    let child = op_on(
+        &log,
+        &c.secretary,
+        vec![bad.id()],
+        OpBody::CreateCommittee { name: "y".into() },
+    );
+    assert!(matches!(
+        log.insert(child.clone()),
+        Ok(Inserted::Pending { .. })
+    ));
     assert!(log.insert(bad).is_err());
     assert!(log.refusal(&child.id()).is_some());
     assert_eq!(log.pending_len(), 0);
@@ -201,15 +277,25 @@ fn a_duplicate_operation_is_recognised() {
 fn concurrent_operations_of_two_admins_converge_in_either_order() {
     let (c, log) = council();
     let heads = log.heads();
-    let a = op_on(&log, &c.secretary, heads.clone(), OpBody::SetRoles {
-        member: c.deputies[1].member_id(),
-        roles: Roles::of(&[Role::Deputy, Role::DeputyChair]),
-    });
+    let a = op_on(
+        &log,
+        &c.secretary,
+        heads.clone(),
+        OpBody::SetRoles {
+            member: c.deputies[1].member_id(),
+            roles: Roles::of(&[Role::Deputy, Role::DeputyChair]),
+        },
+    );
     // The chair may set roles too (standard permissions).
-    let b = op_on(&log, &c.chair, heads, OpBody::SetRoles {
-        member: c.deputies[1].member_id(),
-        roles: Roles::of(&[Role::Observer]),
-    });
+    let b = op_on(
+        &log,
+        &c.chair,
+        heads,
+        OpBody::SetRoles {
+            member: c.deputies[1].member_id(),
+            roles: Roles::of(&[Role::Observer]),
+        },
+    );
     let mut x = c.replica().expect("replica");
     let mut y = c.replica().expect("replica");
     x.insert(a.clone()).expect("ok");
@@ -223,12 +309,19 @@ fn concurrent_operations_of_two_admins_converge_in_either_order() {
 #[test]
 fn the_committee_head_must_be_a_member_of_it() {
     let (c, mut log) = council();
-    let r = log.create(&c.secretary, OpBody::SetCommittee {
-        committee: c.committees[0],
-        members: vec![c.deputies[0].member_id()],
-        head: Some(c.deputies[1].member_id()),
-    }, T);
-    assert!(matches!(r, Err(OpRejected::Unauthorized(Unauthorized::BadCommittee(_)))));
+    let r = log.create(
+        &c.secretary,
+        OpBody::SetCommittee {
+            committee: c.committees[0],
+            members: vec![c.deputies[0].member_id()],
+            head: Some(c.deputies[1].member_id()),
+        },
+        T,
+    );
+    assert!(matches!(
+        r,
+        Err(OpRejected::Unauthorized(Unauthorized::BadCommittee(_)))
+    ));
 }
 
 #[test]
@@ -236,7 +329,8 @@ fn amended_rules_govern_what_follows() {
     let (c, mut log) = council();
     let mut rules = log.state().rules.clone();
     rules.permissions.add_member = Roles::of(&[Role::Chair]);
-    log.create(&c.chair, OpBody::AmendRules { rules }, T).expect("chair amends");
+    log.create(&c.chair, OpBody::AmendRules { rules }, T)
+        .expect("chair amends");
     assert!(add(&mut log, &c.secretary, 77, &[Role::Deputy]).is_err());
     assert!(add(&mut log, &c.chair, 77, &[Role::Deputy]).is_ok());
 }
@@ -245,17 +339,40 @@ fn amended_rules_govern_what_follows() {
 fn only_the_chair_amends_the_rules_by_default() {
     let (c, mut log) = council();
     let rules = log.state().rules.clone();
-    assert!(log.create(&c.secretary, OpBody::AmendRules { rules }, T).is_err());
+    assert!(
+        log.create(&c.secretary, OpBody::AmendRules { rules }, T)
+            .is_err()
+    );
 }
 
 fn new_draft(log: &mut CouncilLog, by: &SecretKey) -> DocId {
-    log.create(by, OpBody::CreateDocument { spec: DocSpec::Draft { co_authors: vec![] } }, T)
-        .expect("draft created")
-        .id()
+    log.create(
+        by,
+        OpBody::CreateDocument {
+            spec: DocSpec::Draft { co_authors: vec![] },
+        },
+        T,
+    )
+    .expect("draft created")
+    .id()
 }
 
-fn status(log: &mut CouncilLog, by: &SecretKey, draft: DocId, s: DraftStatus, committee: Option<CommitteeId>) -> Result<SignedOp, OpRejected> {
-    log.create(by, OpBody::SetDraftStatus { draft, status: s, committee }, T)
+fn status(
+    log: &mut CouncilLog,
+    by: &SecretKey,
+    draft: DocId,
+    s: DraftStatus,
+    committee: Option<CommitteeId>,
+) -> Result<SignedOp, OpRejected> {
+    log.create(
+        by,
+        OpBody::SetDraftStatus {
+            draft,
+            status: s,
+            committee,
+        },
+        T,
+    )
 }
 
 #[test]
@@ -264,7 +381,14 @@ fn a_draft_follows_its_workflow_through_committee_to_adoption() {
     let author = c.deputies[3].clone();
     let d = new_draft(&mut log, &author);
     status(&mut log, &author, d, DraftStatus::Submitted, None).expect("author submits");
-    status(&mut log, &c.secretary, d, DraftStatus::InCommittee, Some(c.committees[0])).expect("referred");
+    status(
+        &mut log,
+        &c.secretary,
+        d,
+        DraftStatus::InCommittee,
+        Some(c.committees[0]),
+    )
+    .expect("referred");
     // The committee's head (first deputy) reports it to the agenda.
     status(&mut log, &c.deputies[0], d, DraftStatus::OnAgenda, None).expect("head reports");
     status(&mut log, &c.chair, d, DraftStatus::Adopted, None).expect("adopted");
@@ -289,7 +413,9 @@ fn a_draft_cannot_skip_steps_the_rules_do_not_have() {
     let d = new_draft(&mut log, &c.deputies[3]);
     assert!(matches!(
         status(&mut log, &c.chair, d, DraftStatus::Adopted, None),
-        Err(OpRejected::Unauthorized(Unauthorized::NoSuchTransition { .. }))
+        Err(OpRejected::Unauthorized(
+            Unauthorized::NoSuchTransition { .. }
+        ))
     ));
 }
 
@@ -308,12 +434,22 @@ fn referral_to_a_committee_names_the_committee() {
 fn a_committee_opinion_is_created_only_by_its_members() {
     let (c, mut log) = council();
     let d = new_draft(&mut log, &c.deputies[3]);
-    let spec = DocSpec::Opinion { draft: d, committee: c.committees[0] };
+    let spec = DocSpec::Opinion {
+        draft: d,
+        committee: c.committees[0],
+    };
     assert_eq!(
-        log.create(&c.deputies[5], OpBody::CreateDocument { spec: spec.clone() }, T),
+        log.create(
+            &c.deputies[5],
+            OpBody::CreateDocument { spec: spec.clone() },
+            T
+        ),
         Err(OpRejected::Unauthorized(Unauthorized::NotInCommittee))
     );
-    assert!(log.create(&c.deputies[1], OpBody::CreateDocument { spec }, T).is_ok());
+    assert!(
+        log.create(&c.deputies[1], OpBody::CreateDocument { spec }, T)
+            .is_ok()
+    );
 }
 
 #[test]
@@ -321,19 +457,34 @@ fn an_amendment_is_withdrawn_only_by_its_author_and_decided_by_the_office() {
     let (c, mut log) = council();
     let d = new_draft(&mut log, &c.deputies[3]);
     let a = log
-        .create(&c.deputies[4], OpBody::CreateDocument {
-            spec: DocSpec::Amendment { draft: d, from_line: 1, to_line: 1 },
-        }, T)
+        .create(
+            &c.deputies[4],
+            OpBody::CreateDocument {
+                spec: DocSpec::Amendment {
+                    draft: d,
+                    from_line: 1,
+                    to_line: 1,
+                },
+            },
+            T,
+        )
         .expect("any deputy proposes")
         .id();
-    let withdraw = OpBody::SetAmendmentStatus { amendment: a, status: AmendmentStatus::Withdrawn };
+    let withdraw = OpBody::SetAmendmentStatus {
+        amendment: a,
+        status: AmendmentStatus::Withdrawn,
+    };
     assert_eq!(
         log.create(&c.deputies[3], withdraw.clone(), T),
         Err(OpRejected::Unauthorized(Unauthorized::NotAnAuthor))
     );
-    let accept = OpBody::SetAmendmentStatus { amendment: a, status: AmendmentStatus::Accepted };
+    let accept = OpBody::SetAmendmentStatus {
+        amendment: a,
+        status: AmendmentStatus::Accepted,
+    };
     assert!(log.create(&c.deputies[3], accept.clone(), T).is_err());
-    log.create(&c.secretary, accept, T).expect("secretary records acceptance");
+    log.create(&c.secretary, accept, T)
+        .expect("secretary records acceptance");
     assert!(matches!(
         log.create(&c.deputies[4], withdraw, T),
         Err(OpRejected::Unauthorized(Unauthorized::Closed("accepted")))
@@ -344,28 +495,60 @@ fn an_amendment_is_withdrawn_only_by_its_author_and_decided_by_the_office() {
 fn an_observer_cannot_propose_an_amendment() {
     let (c, mut log) = council();
     let d = new_draft(&mut log, &c.deputies[3]);
-    let r = log.create(&c.observer, OpBody::CreateDocument {
-        spec: DocSpec::Amendment { draft: d, from_line: 1, to_line: 1 },
-    }, T);
-    assert!(matches!(r, Err(OpRejected::Unauthorized(Unauthorized::ReadOnly(_)))));
+    let r = log.create(
+        &c.observer,
+        OpBody::CreateDocument {
+            spec: DocSpec::Amendment {
+                draft: d,
+                from_line: 1,
+                to_line: 1,
+            },
+        },
+        T,
+    );
+    assert!(matches!(
+        r,
+        Err(OpRejected::Unauthorized(Unauthorized::ReadOnly(_)))
+    ));
 }
 
 #[test]
 fn only_the_office_builds_an_agenda() {
     let (c, mut log) = council();
-    let spec = DocSpec::Agenda { label: "Сесія 1".into(), committee: None };
-    assert!(log.create(&c.deputies[0], OpBody::CreateDocument { spec: spec.clone() }, T).is_err());
-    assert!(log.create(&c.secretary, OpBody::CreateDocument { spec }, T).is_ok());
+    let spec = DocSpec::Agenda {
+        label: "Сесія 1".into(),
+        committee: None,
+    };
+    assert!(
+        log.create(
+            &c.deputies[0],
+            OpBody::CreateDocument { spec: spec.clone() },
+            T
+        )
+        .is_err()
+    );
+    assert!(
+        log.create(&c.secretary, OpBody::CreateDocument { spec }, T)
+            .is_ok()
+    );
 }
 
 #[test]
 fn a_member_edits_their_own_profile_but_not_anothers() {
     let (c, mut log) = council();
     let me = c.deputies[0].member_id();
-    let mine = OpBody::SetProfile { member: me, name: "Ірина".into(), contact: "+380".into() };
+    let mine = OpBody::SetProfile {
+        member: me,
+        name: "Ірина".into(),
+        contact: "+380".into(),
+    };
     log.create(&c.deputies[0], mine, T).expect("own profile");
     assert_eq!(log.state().members[&me].contact, "+380");
-    let theirs = OpBody::SetProfile { member: c.deputies[1].member_id(), name: "x".into(), contact: String::new() };
+    let theirs = OpBody::SetProfile {
+        member: c.deputies[1].member_id(),
+        name: "x".into(),
+        contact: String::new(),
+    };
     assert!(log.create(&c.deputies[0], theirs, T).is_err());
 }
 
@@ -374,19 +557,43 @@ fn adding_an_active_member_twice_is_refused_but_a_removed_one_can_return() {
     let (c, mut log) = council();
     let d = c.deputies[0].member_id();
     assert!(matches!(
-        log.create(&c.secretary, OpBody::AddMember { member: d, name: "x".into(), roles: Roles::of(&[Role::Deputy]) }, T),
+        log.create(
+            &c.secretary,
+            OpBody::AddMember {
+                member: d,
+                name: "x".into(),
+                roles: Roles::of(&[Role::Deputy])
+            },
+            T
+        ),
         Err(OpRejected::Unauthorized(Unauthorized::AlreadyMember(_)))
     ));
-    log.create(&c.secretary, OpBody::RemoveMember { member: d }, T).expect("removed");
-    log.create(&c.secretary, OpBody::AddMember { member: d, name: "x".into(), roles: Roles::of(&[Role::Deputy]) }, T)
-        .expect("re-admitted");
+    log.create(&c.secretary, OpBody::RemoveMember { member: d }, T)
+        .expect("removed");
+    log.create(
+        &c.secretary,
+        OpBody::AddMember {
+            member: d,
+            name: "x".into(),
+            roles: Roles::of(&[Role::Deputy]),
+        },
+        T,
+    )
+    .expect("re-admitted");
     assert!(!log.state().members[&d].removed);
 }
 
 #[test]
 fn roles_cannot_be_set_to_nothing() {
     let (c, mut log) = council();
-    let r = log.create(&c.secretary, OpBody::SetRoles { member: c.deputies[0].member_id(), roles: Roles::NONE }, T);
+    let r = log.create(
+        &c.secretary,
+        OpBody::SetRoles {
+            member: c.deputies[0].member_id(),
+            roles: Roles::NONE,
+        },
+        T,
+    );
     assert_eq!(r, Err(OpRejected::Unauthorized(Unauthorized::NoRoles)));
 }
 
@@ -415,7 +622,12 @@ fn state_at_old_heads_shows_the_roster_of_that_time() {
 #[test]
 fn a_forged_copy_does_not_shadow_the_genuine_operation() {
     let (c, mut log) = council();
-    let good = op_on(&log, &c.secretary, log.heads(), OpBody::CreateCommittee { name: "x".into() });
+    let good = op_on(
+        &log,
+        &c.secretary,
+        log.heads(),
+        OpBody::CreateCommittee { name: "x".into() },
+    );
     let mut bytes = good.to_bytes();
     let n = bytes.len();
     bytes[n - 1] ^= 1;

@@ -1,0 +1,36 @@
+//! `council roster`.
+
+use std::io::Write;
+
+use council_sync::Node;
+
+use super::CliError;
+use crate::profile::Profile;
+
+/// Prints members, roles and committees.
+pub fn cmd_roster(profile: &Profile, out: &mut dyn Write) -> Result<(), CliError> {
+    let node = Node::open(&profile.store_path())?;
+    let log = node.replica().log();
+    let state = log.state();
+    writeln!(
+        out,
+        "{} ({})",
+        log.genesis().genesis().name,
+        log.council_id()
+    )?;
+    writeln!(
+        out,
+        "seats: {}, quorum: {}",
+        state.rules.seats,
+        state.rules.quorum_needed(state.rules.seats)
+    )?;
+    for (id, m) in &state.members {
+        let roles: Vec<&str> = m.roles.iter().map(|r| r.name()).collect();
+        let status = if m.removed { " (removed)" } else { "" };
+        writeln!(out, "{}  {}  [{}]{}", id, m.name, roles.join(", "), status)?;
+    }
+    for c in state.committees.values() {
+        writeln!(out, "committee: {} ({} members)", c.name, c.members.len())?;
+    }
+    Ok(())
+}

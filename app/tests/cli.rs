@@ -1,0 +1,128 @@
+//! The `council` binary, run as a person would.
+
+use std::process::Command;
+
+fn council(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_council"))
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn a_secretary_creates_a_council_and_admits_a_deputy() {
+    let sec = tempfile::tempdir().expect("dir");
+    let dep = tempfile::tempdir().expect("dir");
+    let out = council(
+        sec.path(),
+        &["init", "--name", "Житомирська міська рада", "--seats", "42"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = text(&council(dep.path(), &["key"]).stdout)
+        .trim()
+        .to_string();
+    assert_eq!(key.len(), 64);
+    let out = council(
+        sec.path(),
+        &[
+            "member",
+            "add",
+            "--key",
+            &key,
+            "--name",
+            "Олена",
+            "--role",
+            "deputy",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let roster = text(&council(sec.path(), &["roster"]).stdout);
+    assert!(roster.contains("Житомирська міська рада"));
+    assert!(roster.contains(&format!("{key}  Олена  [deputy]")));
+    assert!(roster.contains("seats: 42, quorum: 22"));
+}
+
+#[test]
+fn the_identity_key_file_is_private_and_stable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let a = text(&council(dir.path(), &["key"]).stdout);
+    let b = text(&council(dir.path(), &["key"]).stdout);
+    assert_eq!(a, b);
+    let mode = std::fs::metadata(dir.path().join("identity.key"))
+        .expect("key file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_wrong_key_is_a_usage_error_that_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("dir");
+    council(dir.path(), &["init", "--name", "Рада", "--seats", "5"]);
+    let out = council(
+        dir.path(),
+        &[
+            "member", "add", "--key", "abc", "--name", "x", "--role", "deputy",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("--key abc"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn initialising_twice_is_refused_and_keeps_the_council() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(
+        council(dir.path(), &["init", "--name", "Рада", "--seats", "5"])
+            .status
+            .success()
+    );
+    let out = council(dir.path(), &["init", "--name", "Інша", "--seats", "7"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("already holds a Council store"));
+    assert!(text(&council(dir.path(), &["roster"]).stdout).contains("Рада"));
+}
+
+#[test]
+fn a_roster_command_without_a_council_explains_itself() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = council(dir.path(), &["roster"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("council init"));
+}
+
+#[test]
+fn a_deputy_cannot_sign_roster_changes() {
+    let sec = tempfile::tempdir().expect("dir");
+    council(sec.path(), &["init", "--name", "Рада", "--seats", "5"]);
+    // Make the secretary's own key a plain deputy, then try to add someone.
+    let own = text(&council(sec.path(), &["key"]).stdout)
+        .trim()
+        .to_string();
+    let out = council(
+        sec.path(),
+        &["member", "role", "--key", &own, "--role", "deputy"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let other = tempfile::tempdir().expect("dir");
+    let key = text(&council(other.path(), &["key"]).stdout)
+        .trim()
+        .to_string();
+    let out = council(
+        sec.path(),
+        &[
+            "member", "add", "--key", &key, "--name", "x", "--role", "deputy",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("refused"));
+}
