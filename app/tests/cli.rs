@@ -49,17 +49,92 @@ fn a_secretary_creates_a_council_and_admits_a_deputy() {
 }
 
 #[test]
-fn the_identity_key_file_is_private_and_stable() {
+fn the_identity_lives_in_the_private_store_and_is_stable() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("dir");
     let a = text(&council(dir.path(), &["key"]).stdout);
     let b = text(&council(dir.path(), &["key"]).stdout);
+    assert_eq!(a.trim().len(), 64);
     assert_eq!(a, b);
-    let mode = std::fs::metadata(dir.path().join("identity.key"))
-        .expect("key file")
+    let mode = std::fs::metadata(dir.path().join("council.redb"))
+        .expect("store file")
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        files,
+        vec!["council.redb".to_string()],
+        "one file holds everything"
+    );
+}
+
+#[test]
+fn a_store_readable_by_others_is_made_private_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let key = text(&council(dir.path(), &["key"]).stdout);
+    let store = dir.path().join("council.redb");
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = council(dir.path(), &["key"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), key);
+    assert!(
+        text(&out.stderr).contains("warning:"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mode = std::fs::metadata(&store)
+        .expect("store")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_newcomer_prints_a_key_before_any_council_and_founds_one_with_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let key = text(&council(dir.path(), &["key"]).stdout)
+        .trim()
+        .to_string();
+    let out = council(dir.path(), &["roster"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("no council yet"), "{err}");
+    assert!(err.contains("council init"), "{err}");
+    let out = council(dir.path(), &["init", "--name", "Рада", "--seats", "5"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&key),
+        "the founder is the key printed before"
+    );
+    let roster = text(&council(dir.path(), &["roster"]).stdout);
+    assert!(
+        roster.contains(&format!("{key}  Secretary  [secretary]")),
+        "{roster}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_store_is_named_and_left_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = dir.path().join("council.redb");
+    std::fs::write(&store, b"not a database").expect("write");
+    for args in [
+        &["key"][..],
+        &["init", "--name", "Рада", "--seats", "5"],
+        &["roster"],
+    ] {
+        let out = council(dir.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("council.redb"), "{err}");
+        assert!(err.contains("hint:"), "{err}");
+    }
+    assert_eq!(std::fs::read(&store).expect("read"), b"not a database");
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! One peer's whole view of a council: the log and every document, fed by signed items in any
-//! order. This is what the sync layer stores and serves; it decides nothing on its own beyond the
-//! checks of [`CouncilLog`] and [`Document`].
+//! One peer's whole view of a council: the log, every document and every session, fed by signed
+//! items in any order. This is what the sync layer stores and serves; it decides nothing on its
+//! own beyond the checks of [`CouncilLog`], [`Document`] and [`Session`].
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,6 +9,10 @@ use thiserror::Error;
 use crate::council::SignedGenesis;
 use crate::document::{ChangeRejected, Document, Received, SignedChange};
 use crate::log::{CouncilLog, DocId, Inserted, OpRejected, SignedOp};
+use crate::session::{
+    self, BallotId, FromLogError, PollId, Refused, Session, SessionId, SignedBallot,
+    SignedStatement, StatementId, StatementKind,
+};
 
 /// A signed item as peers exchange it.
 // Items are moved one at a time between the network, the replica and the store; boxing the
@@ -20,6 +24,10 @@ pub enum Item {
     Op(SignedOp),
     /// A document change.
     Change(SignedChange),
+    /// A session statement (the opening of a session, or anything said in it).
+    Statement(SignedStatement),
+    /// A ballot in a poll of a session.
+    Ballot(SignedBallot),
 }
 
 /// Why an item was refused.
@@ -32,6 +40,16 @@ pub enum ItemRejected {
     /// A refused change.
     #[error(transparent)]
     Change(#[from] ChangeRejected),
+    /// A refused session statement or ballot (for an opening, also: its body does not exist at
+    /// the log heads it names).
+    #[error(transparent)]
+    Session(#[from] FromLogError),
+}
+
+impl From<Refused> for ItemRejected {
+    fn from(r: Refused) -> Self {
+        ItemRejected::Session(FromLogError::Refused(r))
+    }
 }
 
 /// What became of an accepted or parked item.
@@ -47,13 +65,25 @@ pub enum Outcome {
 
 const MAX_ORPHANS: usize = 100_000;
 
-/// A peer's council: log, documents, and changes for documents not yet known.
+/// A peer's council: log, documents, sessions, and what waits for a document, a session or a poll
+/// not yet known.
 #[derive(Debug)]
 pub struct Replica {
     log: CouncilLog,
     docs: BTreeMap<DocId, Document>,
     orphans: HashMap<DocId, Vec<SignedChange>>,
     orphan_count: usize,
+    sessions: BTreeMap<SessionId, Session>,
+    /// Openings whose log heads this replica does not hold yet.
+    openings: HashMap<SessionId, SignedStatement>,
+    /// Statements of sessions not opened yet.
+    orphan_statements: HashMap<SessionId, BTreeMap<StatementId, SignedStatement>>,
+    /// Ballots of polls no session holds yet.
+    orphan_ballots: HashMap<PollId, BTreeMap<BallotId, SignedBallot>>,
+    /// Openings, statements and ballots waiting here (not inside a session).
+    session_orphan_count: usize,
+    /// Which session holds a poll, learnt as ballots are routed.
+    poll_sessions: HashMap<PollId, SessionId>,
 }
 
 impl Replica {
@@ -64,6 +94,12 @@ impl Replica {
             docs: BTreeMap::new(),
             orphans: HashMap::new(),
             orphan_count: 0,
+            sessions: BTreeMap::new(),
+            openings: HashMap::new(),
+            orphan_statements: HashMap::new(),
+            orphan_ballots: HashMap::new(),
+            session_orphan_count: 0,
+            poll_sessions: HashMap::new(),
         }
     }
 
@@ -89,11 +125,35 @@ impl Replica {
         Some((&self.log, doc))
     }
 
-    /// Items waiting for something (log operations, changes, changes of unknown documents).
+    /// The sessions known (opened by an accepted opening statement), by id.
+    pub fn sessions(&self) -> &BTreeMap<SessionId, Session> {
+        &self.sessions
+    }
+
+    /// One session.
+    pub fn session(&self, id: &SessionId) -> Option<&Session> {
+        self.sessions.get(id)
+    }
+
+    /// One session, for local statements and ballots ([`Session::create`],
+    /// [`Session::insert_ballot`]). What they produce is already held here, so receiving it
+    /// again reports a duplicate: persist it directly (the sync crate's `Node::persist`).
+    pub fn session_mut(&mut self, id: &SessionId) -> Option<&mut Session> {
+        self.sessions.get_mut(id)
+    }
+
+    /// Items waiting for something (log operations, changes, changes of unknown documents,
+    /// statements and ballots waiting for what they follow).
     pub fn pending_len(&self) -> usize {
         self.log.pending_len()
             + self.docs.values().map(Document::pending_len).sum::<usize>()
             + self.orphan_count
+            + self
+                .sessions
+                .values()
+                .map(Session::pending_len)
+                .sum::<usize>()
+            + self.session_orphan_count
     }
 
     /// Receives one item.
@@ -133,6 +193,180 @@ impl Replica {
                     Received::Pending => Outcome::Pending,
                 })
             }
+            Item::Statement(st) => self.receive_statement(st),
+            Item::Ballot(b) => self.receive_ballot(b),
+        }
+    }
+
+    fn receive_statement(&mut self, st: SignedStatement) -> Result<Outcome, ItemRejected> {
+        if st.statement().council != self.log.council_id() {
+            return Err(Refused::WrongCouncil.into());
+        }
+        let sid = st.session_id();
+        if matches!(st.statement().kind, StatementKind::OpenSession { .. }) {
+            if self.sessions.contains_key(&sid) || self.openings.contains_key(&sid) {
+                return Ok(Outcome::Duplicate);
+            }
+            return match Session::from_log(&self.log, st.clone()) {
+                Ok(s) => {
+                    self.install(s);
+                    Ok(Outcome::Applied)
+                }
+                Err(FromLogError::Missing(_)) => {
+                    // The log heads it names have not arrived yet: park it, checked, until they do.
+                    self.room_for_orphan()?;
+                    st.verify().map_err(Refused::from)?;
+                    self.openings.insert(sid, st);
+                    self.session_orphan_count += 1;
+                    Ok(Outcome::Pending)
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            let r = s.insert(st)?;
+            return Ok(match r {
+                session::Received::Accepted | session::Received::Equivocation { .. } => {
+                    self.release_ballots(sid);
+                    Outcome::Applied
+                }
+                session::Received::Duplicate => Outcome::Duplicate,
+                session::Received::Pending { .. } => Outcome::Pending,
+            });
+        }
+        if self
+            .orphan_statements
+            .get(&sid)
+            .is_some_and(|m| m.contains_key(&st.id()))
+        {
+            return Ok(Outcome::Duplicate);
+        }
+        self.room_for_orphan()?;
+        st.verify().map_err(Refused::from)?;
+        self.orphan_statements
+            .entry(sid)
+            .or_default()
+            .insert(st.id(), st);
+        self.session_orphan_count += 1;
+        Ok(Outcome::Pending)
+    }
+
+    fn receive_ballot(&mut self, b: SignedBallot) -> Result<Outcome, ItemRejected> {
+        let poll = b.ballot().poll;
+        let Some(sid) = self.session_of(&poll) else {
+            if self
+                .orphan_ballots
+                .get(&poll)
+                .is_some_and(|m| m.contains_key(&b.id()))
+            {
+                return Ok(Outcome::Duplicate);
+            }
+            self.room_for_orphan()?;
+            b.verify().map_err(Refused::from)?;
+            self.orphan_ballots
+                .entry(poll)
+                .or_default()
+                .insert(b.id(), b);
+            self.session_orphan_count += 1;
+            return Ok(Outcome::Pending);
+        };
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return Ok(Outcome::Pending);
+        };
+        Ok(match s.insert_ballot(b)? {
+            session::Received::Accepted | session::Received::Equivocation { .. } => {
+                Outcome::Applied
+            }
+            session::Received::Duplicate => Outcome::Duplicate,
+            session::Received::Pending { .. } => Outcome::Pending,
+        })
+    }
+
+    fn room_for_orphan(&self) -> Result<(), Refused> {
+        if self.session_orphan_count >= MAX_ORPHANS {
+            Err(Refused::TooManyPending)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The session holding the statement `poll`, if any.
+    fn session_of(&mut self, poll: &PollId) -> Option<SessionId> {
+        if let Some(sid) = self.poll_sessions.get(poll) {
+            return Some(*sid);
+        }
+        let sid = self
+            .sessions
+            .iter()
+            .find(|(_, s)| s.get(poll).is_some())
+            .map(|(id, _)| *id)?;
+        self.poll_sessions.insert(*poll, sid);
+        Some(sid)
+    }
+
+    /// Takes in a newly opened session with whatever waited for it.
+    fn install(&mut self, s: Session) {
+        let sid = s.id();
+        self.sessions.insert(sid, s);
+        if let Some(list) = self.orphan_statements.remove(&sid)
+            && let Some(s) = self.sessions.get_mut(&sid)
+        {
+            self.session_orphan_count -= list.len();
+            for (_, st) in list {
+                // Refusals of orphans are final and need no answer: their sender is gone.
+                let _ = s.insert(st);
+            }
+        }
+        self.release_ballots(sid);
+    }
+
+    /// Hands the session `sid` the waiting ballots of polls it now holds.
+    fn release_ballots(&mut self, sid: SessionId) {
+        if self.orphan_ballots.is_empty() {
+            return;
+        }
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        let polls: Vec<PollId> = self
+            .orphan_ballots
+            .keys()
+            .filter(|p| s.get(p).is_some())
+            .copied()
+            .collect();
+        for poll in polls {
+            self.poll_sessions.insert(poll, sid);
+            if let Some(list) = self.orphan_ballots.remove(&poll) {
+                self.session_orphan_count -= list.len();
+                for (_, b) in list {
+                    // Refusals of orphans are final and need no answer: their sender is gone.
+                    let _ = s.insert_ballot(b);
+                }
+            }
+        }
+    }
+
+    /// Opens the sessions whose openings waited for log operations that have now arrived.
+    fn retry_openings(&mut self) {
+        if self.openings.is_empty() {
+            return;
+        }
+        let ids: Vec<SessionId> = self.openings.keys().copied().collect();
+        for id in ids {
+            let Some(open) = self.openings.get(&id) else {
+                continue;
+            };
+            match Session::from_log(&self.log, open.clone()) {
+                Err(FromLogError::Missing(_)) => {}
+                r => {
+                    self.openings.remove(&id);
+                    self.session_orphan_count -= 1;
+                    // A refusal is final: the opening names heads whose body does not exist.
+                    if let Ok(s) = r {
+                        self.install(s);
+                    }
+                }
+            }
         }
     }
 
@@ -166,15 +400,32 @@ impl Replica {
                 doc.retry(&self.log);
             }
         }
+        self.retry_openings();
     }
 
     /// Every accepted item, in an order any peer can apply without parking anything: the log
-    /// first, then each document's changes.
+    /// first, then each document's changes, then each session's statements (parents first) and
+    /// its ballots.
     pub fn items(&self) -> Vec<Item> {
         let mut out: Vec<Item> = self.log.ops().cloned().map(Item::Op).collect();
         for d in self.docs.values() {
             out.extend(d.changes().iter().cloned().map(Item::Change));
         }
+        for s in self.sessions.values() {
+            let statements = s.statements();
+            let polls: Vec<PollId> = statements
+                .iter()
+                .filter(|st| matches!(st.statement().kind, StatementKind::OpenPoll(_)))
+                .map(|st| st.id())
+                .collect();
+            out.extend(statements.into_iter().cloned().map(Item::Statement));
+            for p in &polls {
+                out.extend(s.ballots(p).cloned().map(Item::Ballot));
+            }
+        }
         out
     }
 }
+
+#[cfg(test)]
+mod tests;

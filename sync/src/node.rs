@@ -1,12 +1,14 @@
 //! A device: its replica in memory and its store on disk, kept in step.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crdt_model::SignedGenesis;
+use crdt_model::identity::Device;
 use crdt_model::replica::{Item, ItemRejected, Outcome, Replica};
 use thiserror::Error;
 
-use crate::store::{OpenError, Store, WriteError};
+use crate::store::{OpenError, PeerRecord, ReadError, Store, WriteError};
 
 /// Why an item was not taken.
 #[derive(Debug, Error)]
@@ -28,7 +30,9 @@ pub struct Node {
 }
 
 impl Node {
-    /// Creates a device store for a new (or newly joined) council.
+    /// Creates a device store (with a new device identity) for a new (or newly joined) council.
+    /// Refuses an existing store: for a device that already has one (made by `council key`),
+    /// use [`Store::open_or_create`], [`Store::set_genesis`] and [`Node::from_store`].
     pub fn create(path: &Path, genesis: SignedGenesis) -> Result<Node, OpenError> {
         let store = Store::create(path, &genesis)?;
         Ok(Node {
@@ -43,6 +47,13 @@ impl Node {
         Ok(Node { replica, store })
     }
 
+    /// A node over an open store that belongs to a council ([`OpenError::NoCouncil`] if not
+    /// yet): rebuilds its replica.
+    pub fn from_store(store: Store) -> Result<Node, OpenError> {
+        let replica = store.load_replica()?;
+        Ok(Node { replica, store })
+    }
+
     /// The replica, to read.
     pub fn replica(&self) -> &Replica {
         &self.replica
@@ -51,6 +62,16 @@ impl Node {
     /// The replica, for local edits; call [`Node::persist`] with the items they produced.
     pub fn replica_mut(&mut self) -> &mut Replica {
         &mut self.replica
+    }
+
+    /// The store, for its peer and sync-progress tables.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// This device's identity (member key and device id), kept in the store.
+    pub fn identity(&self) -> &Device {
+        self.store.identity()
     }
 
     /// Receives an item (from a peer): checks it, stores it durably, and only then reports it
@@ -71,5 +92,25 @@ impl Node {
     /// Items stored.
     pub fn stored(&self) -> u64 {
         self.store.len()
+    }
+
+    /// Records how to reach `peer` (an endpoint id), durably.
+    pub fn put_peer(&self, peer: &[u8; 32], record: &PeerRecord) -> Result<(), WriteError> {
+        self.store.put_peer(peer, record)
+    }
+
+    /// Every peer known, by endpoint id.
+    pub fn peers(&self) -> Result<BTreeMap<[u8; 32], PeerRecord>, ReadError> {
+        self.store.peers()
+    }
+
+    /// Saves what the sync protocol remembers about `peer`, durably.
+    pub fn put_progress(&self, peer: &[u8; 32], progress: &[u8]) -> Result<(), WriteError> {
+        self.store.put_progress(peer, progress)
+    }
+
+    /// What the sync protocol saved about `peer`.
+    pub fn progress(&self, peer: &[u8; 32]) -> Result<Option<Vec<u8>>, ReadError> {
+        self.store.progress(peer)
     }
 }

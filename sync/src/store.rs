@@ -1,21 +1,49 @@
-//! The redb store of one device: the genesis and every accepted signed item, in the order
-//! accepted, so that replaying it rebuilds the same replica.
+//! The redb store of one device: everything the device knows, in one file readable by its owner
+//! only (mode 0600).
+//!
+//! - `meta`: the format marker and, once the device belongs to a council, its genesis;
+//! - `identity`: the device's secret key seed and device id, created with the store;
+//! - `items`: every accepted signed item (log operations, document changes, session statements,
+//!   ballots), in the order accepted, so that replaying it rebuilds the same replica;
+//! - `peers`: how to reach peers (endpoint id → opaque address bytes and the last contact);
+//! - `sync_progress`: what the sync protocol remembers per peer (opaque bytes).
+//!
+//! Every write is one durable transaction (fsync before it returns): only after `Ok` may what it
+//! wrote be acknowledged.
 
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
-use crdt_model::SignedGenesis;
 use crdt_model::document::SignedChange;
+use crdt_model::identity::{DEVICE_ID_LEN, Device, DeviceId, SecretKey};
 use crdt_model::log::SignedOp;
 use crdt_model::replica::{Item, Replica};
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use crdt_model::session::{SignedBallot, SignedStatement};
+use crdt_model::{CouncilId, SignedGenesis};
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
 use thiserror::Error;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const IDENTITY: TableDefinition<&str, &[u8]> = TableDefinition::new("identity");
 const ITEMS: TableDefinition<u64, &[u8]> = TableDefinition::new("items");
-const FORMAT: &[u8] = b"council-store/1";
+/// A table keyed by a peer's endpoint id.
+type PeerTable = TableDefinition<'static, &'static [u8; 32], &'static [u8]>;
+const PEERS: PeerTable = TableDefinition::new("peers");
+const PROGRESS: PeerTable = TableDefinition::new("sync_progress");
+/// Version 2 added the identity, peers and sync progress tables, and made the genesis optional.
+const FORMAT: &[u8] = b"council-store/2";
 
 const TAG_OP: u8 = 0;
 const TAG_CHANGE: u8 = 1;
+const TAG_STATEMENT: u8 = 2;
+const TAG_BALLOT: u8 = 3;
+
+/// Permission bits of the store file: read and write for its owner only.
+#[cfg(unix)]
+const PRIVATE_MODE: u32 = 0o600;
 
 /// Why a store could not be opened or created. Every variant names the file, so the person
 /// reading the message knows which one to look at.
@@ -60,6 +88,26 @@ pub enum OpenError {
         /// What redb said.
         source: redb::Error,
     },
+    /// There is no store at this place.
+    #[error("{path} does not exist: there is no Council store there yet")]
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The store exists but its device belongs to no council yet.
+    #[error("{path} belongs to no council yet: create a council or join one first")]
+    NoCouncil {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file system refused to create the file or to make it private.
+    #[error("cannot create {path} or make it private: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
 }
 
 /// A write that did not become durable: nothing of it may be acknowledged.
@@ -70,12 +118,85 @@ pub struct WriteError {
     source: redb::Error,
 }
 
+/// A record that could not be read.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// redb failed.
+    #[error("reading {path} failed: {source}")]
+    Redb {
+        /// The file.
+        path: PathBuf,
+        /// What redb said.
+        source: redb::Error,
+    },
+    /// A record is too short to be what it should be: the file was damaged or edited.
+    #[error("{path} holds a damaged {what} record")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// Which kind of record.
+        what: &'static str,
+    },
+}
+
+/// Why a genesis could not be set.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum GenesisError {
+    /// The store already belongs to another council.
+    #[error(
+        "{path} already belongs to council {existing}; a device store holds one council, so use \
+         another profile for council {new}"
+    )]
+    OtherCouncil {
+        /// The file.
+        path: PathBuf,
+        /// The council the store belongs to.
+        existing: CouncilId,
+        /// The council that was to be set.
+        new: CouncilId,
+    },
+    /// The genesis could not be saved.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// How to reach a peer, as last learnt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRecord {
+    /// The peer's addresses, encoded by the network layer (opaque here).
+    pub addr: Vec<u8>,
+    /// When this device last reached the peer, in milliseconds since the epoch.
+    pub last_contact_ms: u64,
+}
+
+impl PeerRecord {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.addr.len());
+        out.extend_from_slice(&self.last_contact_ms.to_be_bytes());
+        out.extend_from_slice(&self.addr);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<PeerRecord> {
+        let (ms, addr) = bytes.split_first_chunk::<8>()?;
+        Some(PeerRecord {
+            addr: addr.to_vec(),
+            last_contact_ms: u64::from_be_bytes(*ms),
+        })
+    }
+}
+
 /// One device's database.
 #[derive(Debug)]
 pub struct Store {
     db: Database,
     path: PathBuf,
     next: u64,
+    device: Device,
+    genesis: Option<SignedGenesis>,
+    tightened_from: Option<u32>,
 }
 
 fn read_err(path: &Path) -> impl Fn(redb::Error) -> OpenError + '_ {
@@ -85,49 +206,179 @@ fn read_err(path: &Path) -> impl Fn(redb::Error) -> OpenError + '_ {
     }
 }
 
+/// Whether `path` names nothing, or an empty file (what a crash during creation may leave).
+fn absent_or_empty(path: &Path) -> Result<bool, OpenError> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(m.is_file() && m.len() == 0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(source) => Err(OpenError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Creates an empty file readable by its owner only, before redb writes anything to it. The file
+/// is a temporary one of ours: whatever an interrupted creation left in it is discarded.
+fn create_private_file(path: &Path) -> Result<(), OpenError> {
+    let io = |source| OpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut o = OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(PRIVATE_MODE);
+    }
+    o.open(path).map_err(io)?;
+    // A file left by an earlier attempt keeps its old mode: make it private too.
+    tighten(path)?;
+    Ok(())
+}
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Moves the finished `from` to `to` atomically and makes the move durable.
+fn publish(from: &Path, to: &Path) -> Result<(), OpenError> {
+    let io = |source| OpenError::Io {
+        path: to.to_path_buf(),
+        source,
+    };
+    std::fs::rename(from, to).map_err(io)?;
+    #[cfg(unix)]
+    if let Some(dir) = to.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Makes the file readable by its owner only; returns the mode it had if that was looser.
+fn tighten(path: &Path) -> Result<Option<u32>, OpenError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |source| OpenError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(PRIVATE_MODE))
+                .map_err(io)?;
+            return Ok(Some(mode));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(None)
+}
+
 impl Store {
-    /// Creates a new store for the council of `genesis` at `path`. Refuses to touch an existing
-    /// store.
+    /// Creates a new store for the council of `genesis` at `path`, with a new device identity.
+    /// Refuses to touch an existing store (see [`Store::open_or_create`] and
+    /// [`Store::set_genesis`] for a device that already has one).
     pub fn create(path: &Path, genesis: &SignedGenesis) -> Result<Store, OpenError> {
-        if path.exists() && std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(true) {
+        if !absent_or_empty(path)? {
             return Err(OpenError::AlreadyExists {
                 path: path.to_path_buf(),
             });
         }
-        let db = Database::create(path).map_err(|source| OpenError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let err = read_err(path);
-        let tx = db.begin_write().map_err(|e| err(e.into()))?;
-        {
-            let mut meta = tx.open_table(META).map_err(|e| err(e.into()))?;
-            meta.insert("format", FORMAT).map_err(|e| err(e.into()))?;
-            meta.insert("genesis", genesis.to_bytes().as_slice())
-                .map_err(|e| err(e.into()))?;
-            tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
+        Store::init(path, Some(genesis))
+    }
+
+    /// Opens the device's store at `path`, or creates it (empty, with a new device identity,
+    /// belonging to no council yet) if there is none. A file that is not a Council store is
+    /// reported, never overwritten.
+    pub fn open_or_create(path: &Path) -> Result<Store, OpenError> {
+        if absent_or_empty(path)? {
+            Store::init(path, None)
+        } else {
+            Store::open_existing(path)
         }
-        tx.commit().map_err(|e| err(e.into()))?;
-        Ok(Store {
-            db,
-            path: path.to_path_buf(),
-            next: 0,
-        })
     }
 
     /// Opens an existing store and rebuilds the replica from it. A file that is not a Council
-    /// store is reported, never overwritten.
+    /// store is reported, never overwritten; a store that belongs to no council yet is
+    /// [`OpenError::NoCouncil`].
     pub fn open(path: &Path) -> Result<(Store, Replica), OpenError> {
+        let store = Store::open_existing(path)?;
+        let replica = store.load_replica()?;
+        Ok((store, replica))
+    }
+
+    /// Opens an existing store, whether or not it belongs to a council yet. Tightens the file's
+    /// permissions to 0600 if they were looser (see [`Store::tightened_from`]).
+    pub fn open_existing(path: &Path) -> Result<Store, OpenError> {
         if !path.exists() {
-            return Err(OpenError::Damaged {
+            return Err(OpenError::NotFound {
                 path: path.to_path_buf(),
-                what: "the file does not exist".into(),
             });
         }
         let db = Database::open(path).map_err(|source| OpenError::Unreadable {
             path: path.to_path_buf(),
             source,
         })?;
+        let mut store = Store::load(db, path)?;
+        store.tightened_from = tighten(path)?;
+        Ok(store)
+    }
+
+    /// Creates the store in a temporary file beside `path` and moves it into place once
+    /// complete, so that a crash during creation never leaves half a store at `path`.
+    fn init(path: &Path, genesis: Option<&SignedGenesis>) -> Result<Store, OpenError> {
+        let tmp = with_suffix(path, ".new");
+        create_private_file(&tmp)?;
+        let db = Database::create(&tmp).map_err(|source| OpenError::Unreadable {
+            path: tmp.clone(),
+            source,
+        })?;
+        let device = Device::new(SecretKey::generate(), DeviceId::generate());
+        let err = read_err(path);
+        let tx = db.begin_write().map_err(|e| err(e.into()))?;
+        {
+            let mut meta = tx.open_table(META).map_err(|e| err(e.into()))?;
+            meta.insert("format", FORMAT).map_err(|e| err(e.into()))?;
+            if let Some(g) = genesis {
+                meta.insert("genesis", g.to_bytes().as_slice())
+                    .map_err(|e| err(e.into()))?;
+            }
+            let mut id = tx.open_table(IDENTITY).map_err(|e| err(e.into()))?;
+            id.insert("secret_key", device.key().to_bytes().as_slice())
+                .map_err(|e| err(e.into()))?;
+            id.insert("device_id", device.device_id().0.as_slice())
+                .map_err(|e| err(e.into()))?;
+            tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
+            tx.open_table(PEERS).map_err(|e| err(e.into()))?;
+            tx.open_table(PROGRESS).map_err(|e| err(e.into()))?;
+        }
+        tx.commit().map_err(|e| err(e.into()))?;
+        publish(&tmp, path)?;
+        Ok(Store {
+            db,
+            path: path.to_path_buf(),
+            next: 0,
+            device,
+            genesis: genesis.cloned(),
+            tightened_from: None,
+        })
+    }
+
+    /// Reads the format marker, the identity, the genesis and the number of items.
+    fn load(db: Database, path: &Path) -> Result<Store, OpenError> {
         let err = read_err(path);
         let damaged = |what: String| OpenError::Damaged {
             path: path.to_path_buf(),
@@ -154,18 +405,61 @@ impl Store {
                 found: format.map(|f| String::from_utf8_lossy(&f).into_owned()),
             });
         }
-        let genesis = meta
-            .get("genesis")
+        let genesis = match meta.get("genesis").map_err(|e| err(e.into()))? {
+            Some(g) => Some(
+                SignedGenesis::from_bytes(g.value())
+                    .map_err(|e| damaged(format!("genesis: {e}")))?,
+            ),
+            None => None,
+        };
+        let id = tx
+            .open_table(IDENTITY)
+            .map_err(|e| damaged(format!("identity table: {e}")))?;
+        let seed: [u8; 32] = id
+            .get("secret_key")
             .map_err(|e| err(e.into()))?
-            .ok_or_else(|| damaged("no genesis record".into()))?;
-        let genesis = SignedGenesis::from_bytes(genesis.value())
-            .map_err(|e| damaged(format!("genesis: {e}")))?;
-        let mut replica = Replica::new(genesis);
+            .and_then(|v| v.value().try_into().ok())
+            .ok_or_else(|| damaged("no valid device key".into()))?;
+        let device_id: [u8; DEVICE_ID_LEN] = id
+            .get("device_id")
+            .map_err(|e| err(e.into()))?
+            .and_then(|v| v.value().try_into().ok())
+            .ok_or_else(|| damaged("no valid device id".into()))?;
+        let device = Device::new(SecretKey::from_bytes(&seed), DeviceId(device_id));
         let items = tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
-        let mut next = 0;
+        let next = match items.last().map_err(|e| err(e.into()))? {
+            Some((k, _)) => k.value() + 1,
+            None => 0,
+        };
+        drop((items, id, meta, tx));
+        Ok(Store {
+            db,
+            path: path.to_path_buf(),
+            next,
+            device,
+            genesis,
+            tightened_from: None,
+        })
+    }
+
+    /// Rebuilds the replica from the genesis and every stored item.
+    pub fn load_replica(&self) -> Result<Replica, OpenError> {
+        let path = self.path.as_path();
+        let Some(genesis) = self.genesis.clone() else {
+            return Err(OpenError::NoCouncil {
+                path: path.to_path_buf(),
+            });
+        };
+        let err = read_err(path);
+        let damaged = |what: String| OpenError::Damaged {
+            path: path.to_path_buf(),
+            what,
+        };
+        let mut replica = Replica::new(genesis);
+        let tx = self.db.begin_read().map_err(|e| err(e.into()))?;
+        let items = tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
         for entry in items.iter().map_err(|e| err(e.into()))? {
             let (k, v) = entry.map_err(|e| err(e.into()))?;
-            next = k.value() + 1;
             let item =
                 decode_item(v.value()).map_err(|e| damaged(format!("item {}: {e}", k.value())))?;
             // Items were checked before they were stored; a refusal now means the file was edited.
@@ -173,22 +467,64 @@ impl Store {
                 .receive(item)
                 .map_err(|e| damaged(format!("item {} is refused: {e}", k.value())))?;
         }
-        drop(items);
-        drop(meta);
-        drop(tx);
-        Ok((
-            Store {
-                db,
-                path: path.to_path_buf(),
-                next,
-            },
-            replica,
-        ))
+        Ok(replica)
+    }
+
+    /// Reads every stored item's bytes without decoding or checking them and returns their total
+    /// size: the floor a full load (which checks everything) is measured against.
+    pub fn read_all_item_bytes(&self) -> Result<u64, OpenError> {
+        let err = read_err(&self.path);
+        let tx = self.db.begin_read().map_err(|e| err(e.into()))?;
+        let items = tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
+        let mut total = 0u64;
+        for entry in items.iter().map_err(|e| err(e.into()))? {
+            let (_, v) = entry.map_err(|e| err(e.into()))?;
+            total += std::hint::black_box(v.value()).len() as u64;
+        }
+        Ok(total)
     }
 
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// This device's identity: the member key it signs with and its device id. Created with the
+    /// store; never leaves it except through the person's own backup.
+    pub fn identity(&self) -> &Device {
+        &self.device
+    }
+
+    /// The council this device belongs to, if any yet.
+    pub fn genesis(&self) -> Option<&SignedGenesis> {
+        self.genesis.as_ref()
+    }
+
+    /// If the file was readable by others when opened, the mode it had (it is now 0600).
+    pub fn tightened_from(&self) -> Option<u32> {
+        self.tightened_from
+    }
+
+    /// Makes this device's store belong to the council of `genesis`, durably. Setting the same
+    /// genesis again does nothing; a different one is refused.
+    pub fn set_genesis(&mut self, genesis: &SignedGenesis) -> Result<(), GenesisError> {
+        if let Some(existing) = &self.genesis {
+            if existing.id() == genesis.id() {
+                return Ok(());
+            }
+            return Err(GenesisError::OtherCouncil {
+                path: self.path.clone(),
+                existing: existing.id(),
+                new: genesis.id(),
+            });
+        }
+        let bytes = genesis.to_bytes();
+        self.write(|tx| {
+            tx.open_table(META)?.insert("genesis", bytes.as_slice())?;
+            Ok(())
+        })?;
+        self.genesis = Some(genesis.clone());
+        Ok(())
     }
 
     /// Number of items stored.
@@ -204,24 +540,128 @@ impl Store {
     /// Appends items in one durable transaction (fsync before returning). Only after `Ok` may
     /// they be acknowledged to the UI or the sender.
     pub fn append(&mut self, items: &[Item]) -> Result<(), WriteError> {
-        let err = |source: redb::Error| WriteError {
-            path: self.path.clone(),
-            source,
-        };
-        let mut tx = self.db.begin_write().map_err(|e| err(e.into()))?;
-        tx.set_durability(Durability::Immediate)
-            .map_err(|e| err(e.into()))?;
-        {
-            let mut table = tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
+        let next = self.next;
+        self.write(|tx| {
+            let mut table = tx.open_table(ITEMS)?;
             for (i, item) in items.iter().enumerate() {
-                table
-                    .insert(self.next + i as u64, encode_item(item).as_slice())
-                    .map_err(|e| err(e.into()))?;
+                table.insert(next + i as u64, encode_item(item).as_slice())?;
             }
-        }
-        tx.commit().map_err(|e| err(e.into()))?;
+            Ok(())
+        })?;
         self.next += items.len() as u64;
         Ok(())
+    }
+
+    /// Records how to reach `peer` (an endpoint id), durably, replacing what was known.
+    pub fn put_peer(&self, peer: &[u8; 32], record: &PeerRecord) -> Result<(), WriteError> {
+        let bytes = record.encode();
+        self.write(|tx| {
+            tx.open_table(PEERS)?.insert(peer, bytes.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Forgets `peer`'s addresses, durably; whether there were any.
+    pub fn remove_peer(&self, peer: &[u8; 32]) -> Result<bool, WriteError> {
+        let mut found = false;
+        self.write(|tx| {
+            found = tx.open_table(PEERS)?.remove(peer)?.is_some();
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// How to reach `peer`, if known.
+    pub fn peer(&self, peer: &[u8; 32]) -> Result<Option<PeerRecord>, ReadError> {
+        let v = self.read(PEERS, |t| Ok(t.get(peer)?.map(|v| v.value().to_vec())))?;
+        v.map(|b| PeerRecord::decode(&b).ok_or_else(|| self.damaged("peer address")))
+            .transpose()
+    }
+
+    /// Every peer known, by endpoint id.
+    pub fn peers(&self) -> Result<BTreeMap<[u8; 32], PeerRecord>, ReadError> {
+        let raw = self.read(PEERS, |t| {
+            let mut v = Vec::new();
+            for e in t.iter()? {
+                let (k, val) = e?;
+                v.push((*k.value(), val.value().to_vec()));
+            }
+            Ok(v)
+        })?;
+        raw.into_iter()
+            .map(|(k, b)| {
+                PeerRecord::decode(&b)
+                    .map(|r| (k, r))
+                    .ok_or_else(|| self.damaged("peer address"))
+            })
+            .collect()
+    }
+
+    /// Saves what the sync protocol remembers about `peer`, durably, replacing what was saved.
+    pub fn put_progress(&self, peer: &[u8; 32], progress: &[u8]) -> Result<(), WriteError> {
+        self.write(|tx| {
+            tx.open_table(PROGRESS)?.insert(peer, progress)?;
+            Ok(())
+        })
+    }
+
+    /// What the sync protocol saved about `peer`.
+    pub fn progress(&self, peer: &[u8; 32]) -> Result<Option<Vec<u8>>, ReadError> {
+        self.read(PROGRESS, |t| Ok(t.get(peer)?.map(|v| v.value().to_vec())))
+    }
+
+    /// Every peer's saved sync progress.
+    pub fn all_progress(&self) -> Result<BTreeMap<[u8; 32], Vec<u8>>, ReadError> {
+        self.read(PROGRESS, |t| {
+            let mut v = BTreeMap::new();
+            for e in t.iter()? {
+                let (k, val) = e?;
+                v.insert(*k.value(), val.value().to_vec());
+            }
+            Ok(v)
+        })
+    }
+
+    fn damaged(&self, what: &'static str) -> ReadError {
+        ReadError::Damaged {
+            path: self.path.clone(),
+            what,
+        }
+    }
+
+    /// Runs `f` in one durable write transaction.
+    fn write(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), WriteError> {
+        let run = || -> Result<(), redb::Error> {
+            let mut tx = self.db.begin_write()?;
+            tx.set_durability(Durability::Immediate)?;
+            f(&tx)?;
+            tx.commit()?;
+            Ok(())
+        };
+        run().map_err(|source| WriteError {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Runs `f` on one table in a read transaction.
+    fn read<T>(
+        &self,
+        table: PeerTable,
+        f: impl FnOnce(&redb::ReadOnlyTable<&'static [u8; 32], &'static [u8]>) -> Result<T, redb::Error>,
+    ) -> Result<T, ReadError> {
+        let run = || -> Result<T, redb::Error> {
+            let tx = self.db.begin_read()?;
+            let t = tx.open_table(table)?;
+            f(&t)
+        };
+        run().map_err(|source| ReadError::Redb {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -229,6 +669,8 @@ fn encode_item(item: &Item) -> Vec<u8> {
     let (tag, bytes) = match item {
         Item::Op(op) => (TAG_OP, op.to_bytes()),
         Item::Change(c) => (TAG_CHANGE, c.to_bytes()),
+        Item::Statement(st) => (TAG_STATEMENT, st.to_bytes()),
+        Item::Ballot(b) => (TAG_BALLOT, b.to_bytes()),
     };
     let mut out = Vec::with_capacity(bytes.len() + 1);
     out.push(tag);
@@ -243,6 +685,12 @@ fn decode_item(bytes: &[u8]) -> Result<Item, String> {
             .map_err(|e| e.to_string()),
         Some((&TAG_CHANGE, rest)) => SignedChange::from_bytes(rest)
             .map(Item::Change)
+            .map_err(|e| e.to_string()),
+        Some((&TAG_STATEMENT, rest)) => SignedStatement::from_bytes(rest)
+            .map(Item::Statement)
+            .map_err(|e| e.to_string()),
+        Some((&TAG_BALLOT, rest)) => SignedBallot::from_bytes(rest)
+            .map(Item::Ballot)
             .map_err(|e| e.to_string()),
         Some((tag, _)) => Err(format!("unknown item tag {tag}")),
         None => Err("empty item".into()),

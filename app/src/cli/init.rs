@@ -3,10 +3,9 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use council_sync::Node;
 use crdt_model::{Genesis, Role, Roles, Rules};
 
-use super::{CliError, now_ms};
+use super::{CliError, now_ms, warn_if_loosened};
 use crate::profile::Profile;
 
 /// Which country's rules of procedure to start from.
@@ -35,7 +34,7 @@ pub struct InitArgs {
     pub preset: Preset,
 }
 
-/// Creates the council and its store.
+/// Creates the council in this device's store (made now if `council key` has not made it).
 pub fn cmd_init(profile: &Profile, args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if args.seats == 0 {
         return Err(CliError::Usage("--seats must be at least 1".into()));
@@ -43,13 +42,15 @@ pub fn cmd_init(profile: &Profile, args: InitArgs, out: &mut dyn Write) -> Resul
     if args.name.trim().is_empty() {
         return Err(CliError::Usage("--name must not be empty".into()));
     }
-    if profile.store_path().exists() {
+    let mut store = profile.store()?;
+    warn_if_loosened(&store);
+    if store.genesis().is_some() {
         return Err(council_sync::OpenError::AlreadyExists {
             path: profile.store_path(),
         }
         .into());
     }
-    let device = profile.device()?;
+    let device = store.identity().clone();
     let rules = match args.preset {
         Preset::Ukraine => Rules::ukraine(args.seats),
         Preset::Bulgaria => Rules::bulgaria(args.seats),
@@ -68,7 +69,7 @@ pub fn cmd_init(profile: &Profile, args: InitArgs, out: &mut dyn Write) -> Resul
     .sign(device.key())
     .map_err(|e| CliError::Usage(e.to_string()))?;
     let id = genesis.id();
-    Node::create(&profile.store_path(), genesis)?;
+    store.set_genesis(&genesis)?;
     writeln!(out, "council: {id}")?;
     writeln!(out, "founder (you, secretary): {}", device.member_id())?;
     Ok(())

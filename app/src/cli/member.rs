@@ -3,12 +3,11 @@
 use std::io::Write;
 
 use clap::{Args, Subcommand};
-use council_sync::Node;
 use crdt_model::log::OpBody;
 use crdt_model::replica::Item;
 use crdt_model::{MemberId, Role, Roles};
 
-use super::{CliError, now_ms};
+use super::{CliError, now_ms, warn_if_loosened};
 use crate::profile::Profile;
 
 /// Roster changes.
@@ -93,12 +92,10 @@ pub fn cmd_member(
             roles: parse_roles(&r.roles)?,
         },
     };
-    let device = profile.device()?;
-    let mut node = Node::open(&profile.store_path())?;
-    let op = node
-        .replica_mut()
-        .log_mut()
-        .create(device.key(), body, now_ms())?;
+    let mut node = profile.node()?;
+    warn_if_loosened(node.store());
+    let key = node.identity().key().clone();
+    let op = node.replica_mut().log_mut().create(&key, body, now_ms())?;
     node.persist(&[Item::Op(op.clone())])?;
     writeln!(out, "signed and saved operation {}", op.id())?;
     Ok(())

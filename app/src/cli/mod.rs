@@ -10,13 +10,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use thiserror::Error;
 
-use crate::profile::ProfileError;
-
 /// Council: a local-first council of deputies, with signed documents and votes.
 #[derive(Debug, Parser)]
 #[command(name = "council", version, about)]
 pub struct Cli {
-    /// The profile directory of this device (key, device id, council store).
+    /// The profile directory of this device (its council store, which holds its identity).
     #[arg(
         long,
         global = true,
@@ -47,12 +45,12 @@ pub enum Command {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum CliError {
-    /// The profile could not be used.
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
     /// The council store could not be opened or created.
     #[error(transparent)]
     Open(#[from] council_sync::OpenError),
+    /// The store could not take the council.
+    #[error(transparent)]
+    Genesis(#[from] council_sync::GenesisError),
     /// Saving failed.
     #[error(transparent)]
     Write(#[from] council_sync::WriteError),
@@ -74,10 +72,27 @@ impl CliError {
             CliError::Open(council_sync::OpenError::AlreadyExists { .. }) => {
                 Some("this device already has a council; use another --dir to create a second one")
             }
-            CliError::Open(council_sync::OpenError::Damaged { .. }) => Some(
-                "run `council init` first, or point --dir at the profile that holds your council",
+            CliError::Open(council_sync::OpenError::NotFound { .. }) => Some(
+                "run `council init` to create a council, or `council key` to get a key to join \
+                 one; or point --dir at the profile that holds your council",
             ),
-            CliError::Open(_) => Some("check that --dir points at a Council profile"),
+            CliError::Open(council_sync::OpenError::NoCouncil { .. }) => Some(
+                "run `council init` to create a council, or give the key `council key` prints to \
+                 the council's secretary and join",
+            ),
+            CliError::Open(council_sync::OpenError::Damaged { .. }) => Some(
+                "the file was damaged or edited and has been left as it is; restore it from a \
+                 backup",
+            ),
+            CliError::Open(council_sync::OpenError::Io { .. }) => {
+                Some("check that --dir is a directory you may write to")
+            }
+            CliError::Open(_) => Some(
+                "check that --dir points at a Council profile; the file has been left as it is",
+            ),
+            CliError::Genesis(_) => {
+                Some("this device already belongs to a council; use another --dir for another one")
+            }
             CliError::Refused(_) => {
                 Some("only the roles the rules of procedure name may do this; see `council roster`")
             }
@@ -101,11 +116,24 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match cli.command {
         Command::Init(args) => init::cmd_init(&profile, args, out),
         Command::Key => {
-            writeln!(out, "{}", profile.device()?.member_id())?;
+            let store = profile.store()?;
+            warn_if_loosened(&store);
+            writeln!(out, "{}", store.identity().member_id())?;
             Ok(())
         }
         Command::Member(m) => member::cmd_member(&profile, m, out),
         Command::Roster => roster::cmd_roster(&profile, out),
+    }
+}
+
+/// Tells the person when the store was readable by others (it has been made private).
+fn warn_if_loosened(store: &council_sync::Store) {
+    if let Some(mode) = store.tightened_from() {
+        eprintln!(
+            "warning: {} was readable by other users (mode {mode:o}); it holds your key, so it \
+             is now readable by you only (mode 600)",
+            store.path().display()
+        );
     }
 }
 

@@ -2,14 +2,13 @@
 
 use std::io::Write;
 
-use council_sync::Node;
-
-use super::CliError;
+use super::{CliError, warn_if_loosened};
 use crate::profile::Profile;
 
 /// Prints members, roles and committees.
 pub fn cmd_roster(profile: &Profile, out: &mut dyn Write) -> Result<(), CliError> {
-    let node = Node::open(&profile.store_path())?;
+    let node = profile.node()?;
+    warn_if_loosened(node.store());
     let log = node.replica().log();
     let state = log.state();
     writeln!(

@@ -1,0 +1,288 @@
+//! Sessions delivered through the replica: any order, the same session; refusals are not kept.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use super::*;
+use crate::SecretKey;
+use crate::hash::Hash;
+use crate::sample::SampleCouncil;
+use crate::session::{AgendaItem, Ballot, Body, Choice, Statement, TallyReport};
+
+const T0: u64 = 1_760_000_000_000;
+
+/// A recorded sitting of the sample council: the log operations, then every statement and
+/// ballot, and the session as its chair's device saw it.
+struct Sitting {
+    council: SampleCouncil,
+    ops: Vec<Item>,
+    statements: Vec<Item>,
+    ballots: Vec<Item>,
+    session: Session,
+    poll: PollId,
+}
+
+impl Sitting {
+    fn all(&self) -> Vec<Item> {
+        let mut v = self.ops.clone();
+        v.extend(self.statements.iter().cloned());
+        v.extend(self.ballots.iter().cloned());
+        v
+    }
+}
+
+fn ballot(key: &SecretKey, poll: PollId, seq: u32, choice: Choice) -> SignedBallot {
+    Ballot {
+        poll,
+        voter: key.member_id(),
+        seq,
+        choice,
+    }
+    .sign(key)
+}
+
+fn record() -> Sitting {
+    let (council, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let chair = council.chair.clone();
+    let d = council.deputies.clone();
+    let open = Statement {
+        council: log.council_id(),
+        session: Hash::default(),
+        author: chair.member_id(),
+        parents: vec![],
+        time_ms: T0,
+        kind: StatementKind::OpenSession {
+            body: Body::Council,
+            log_heads: log.heads(),
+            label: "Сесія 12".into(),
+            items: vec![
+                AgendaItem {
+                    title: "Про бюджет".into(),
+                    doc: None,
+                },
+                AgendaItem {
+                    title: "Різне".into(),
+                    doc: None,
+                },
+            ],
+        },
+    }
+    .sign(&chair);
+    let mut s = Session::from_log(&log, open).expect("session");
+    let mut t = T0;
+    let mut say = |s: &mut Session, k: &SecretKey, kind: StatementKind| {
+        t += 1000;
+        s.create(k, kind, t).expect("statement accepted")
+    };
+    for k in std::iter::once(&chair).chain(&d[..4]) {
+        say(
+            &mut s,
+            k,
+            StatementKind::Present {
+                member: k.member_id(),
+            },
+        );
+    }
+    say(&mut s, &chair, StatementKind::StartItem { item: 0 });
+    let p = s.poll_open(0, Hash::of(b"doc", &[b"budget"]), vec![], "Бюджет", None);
+    let poll = say(&mut s, &chair, StatementKind::OpenPoll(p)).id();
+    let mut ballots = vec![
+        ballot(&chair, poll, 0, Choice::For),
+        ballot(&d[0], poll, 0, Choice::Against),
+        ballot(&d[0], poll, 1, Choice::For),
+        ballot(&d[1], poll, 0, Choice::For),
+        ballot(&d[2], poll, 0, Choice::Abstain),
+    ];
+    for b in &ballots {
+        s.insert_ballot(b.clone()).expect("ballot accepted");
+    }
+    let close = s.poll_close(&poll).expect("poll known");
+    say(&mut s, &chair, StatementKind::ClosePoll(close));
+    // A ballot that arrives after the close: held, not counted.
+    let late = ballot(&d[3], poll, 0, Choice::Against);
+    s.insert_ballot(late.clone()).expect("late ballot held");
+    ballots.push(late);
+    say(&mut s, &chair, StatementKind::EndItem { item: 0 });
+    say(&mut s, &chair, StatementKind::CloseSession);
+    assert!(s.state().ignored.is_empty(), "{:?}", s.state().ignored);
+    Sitting {
+        ops: council.ops.iter().cloned().map(Item::Op).collect(),
+        statements: s
+            .statements()
+            .into_iter()
+            .cloned()
+            .map(Item::Statement)
+            .collect(),
+        ballots: ballots.into_iter().map(Item::Ballot).collect(),
+        council,
+        session: s,
+        poll,
+    }
+}
+
+fn shuffle(items: &mut [Item], seed: u64) {
+    let mut x = seed | 1;
+    for i in (1..items.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let j = (x % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+fn deliver(genesis: &SignedGenesis, items: &[Item]) -> Replica {
+    let mut r = Replica::new(genesis.clone());
+    for it in items {
+        r.receive(it.clone()).expect("valid item");
+    }
+    r
+}
+
+fn reports(s: &Session) -> Vec<TallyReport> {
+    s.state()
+        .polls
+        .iter()
+        .map(|p| s.report(&p.id).expect("poll").expect("report"))
+        .collect()
+}
+
+#[test]
+fn a_sessions_statements_and_ballots_in_any_order_give_the_same_session() {
+    let sit = record();
+    let sid = sit.session.id();
+    let want = sit.session.state();
+    let want_reports = reports(&sit.session);
+    assert!(want_reports.iter().all(TallyReport::verified));
+    for seed in 0..40u64 {
+        let mut order = sit.all();
+        // Duplicates too.
+        order.extend(sit.statements.iter().step_by(3).cloned());
+        order.extend(sit.ballots.iter().step_by(2).cloned());
+        shuffle(
+            &mut order,
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xC0FFEE,
+        );
+        let r = deliver(&sit.council.genesis, &order);
+        assert_eq!(r.pending_len(), 0, "seed {seed}");
+        let s = r.session(&sid).expect("session opened");
+        assert_eq!(s.state(), want, "seed {seed}");
+        assert_eq!(reports(s), want_reports, "seed {seed}");
+        assert_eq!(s.ballots(&sit.poll).count(), sit.ballots.len());
+    }
+}
+
+#[test]
+fn everything_waits_for_the_opening_and_the_log_then_applies() {
+    let sit = record();
+    let mut order: Vec<Item> = sit.ballots.clone();
+    order.extend(sit.statements.iter().rev().cloned());
+    order.extend(sit.ops.iter().rev().cloned());
+    let mut r = Replica::new(sit.council.genesis.clone());
+    let mut outcomes = vec![];
+    for it in &order {
+        outcomes.push(r.receive(it.clone()).expect("valid item"));
+    }
+    assert!(
+        outcomes[..sit.ballots.len()]
+            .iter()
+            .all(|o| *o == Outcome::Pending)
+    );
+    assert_eq!(r.pending_len(), 0);
+    assert_eq!(
+        r.session(&sit.session.id()).expect("opened").state(),
+        sit.session.state()
+    );
+    assert_eq!(
+        r.receive(sit.ballots[0].clone()).expect("held"),
+        Outcome::Duplicate
+    );
+    assert_eq!(
+        r.receive(sit.statements[0].clone()).expect("held"),
+        Outcome::Duplicate
+    );
+}
+
+#[test]
+fn items_apply_in_order_on_a_fresh_replica_without_parking() {
+    let sit = record();
+    let mut order = sit.all();
+    shuffle(&mut order, 7);
+    let r = deliver(&sit.council.genesis, &order);
+    let items = r.items();
+    assert_eq!(
+        items.len(),
+        sit.ops.len() + sit.statements.len() + sit.ballots.len()
+    );
+    let mut fresh = Replica::new(sit.council.genesis.clone());
+    for it in items {
+        assert_eq!(fresh.receive(it).expect("valid"), Outcome::Applied);
+    }
+    assert_eq!(
+        fresh.session(&sit.session.id()).expect("opened").state(),
+        sit.session.state()
+    );
+}
+
+#[test]
+fn a_refused_ballot_is_not_in_items() {
+    let sit = record();
+    let mut r = deliver(&sit.council.genesis, &sit.all());
+    let before = r.items().len();
+    // The observer has no vote; deputy 6 did not register, so is not in the poll's snapshot.
+    for key in [&sit.council.observer, &sit.council.deputies[5]] {
+        let b = ballot(key, sit.poll, 0, Choice::For);
+        let err = r.receive(Item::Ballot(b.clone())).expect_err("refused");
+        assert_eq!(
+            err,
+            ItemRejected::Session(FromLogError::Refused(Refused::NotEligible(key.member_id())))
+        );
+        assert!(
+            !r.items()
+                .iter()
+                .any(|i| matches!(i, Item::Ballot(x) if x.id() == b.id()))
+        );
+    }
+    // A forged ballot of an eligible voter is refused too.
+    let forged = ballot(&sit.council.deputies[1], sit.poll, 5, Choice::Against)
+        .with_signature(crate::Signature([7; 64]));
+    assert!(matches!(
+        r.receive(Item::Ballot(forged)),
+        Err(ItemRejected::Session(FromLogError::Refused(
+            Refused::BadSignature(_)
+        )))
+    ));
+    assert_eq!(r.items().len(), before);
+}
+
+#[test]
+fn a_forged_statement_of_an_unknown_session_is_refused_not_parked() {
+    let sit = record();
+    let mut r = Replica::new(sit.council.genesis.clone());
+    let Item::Statement(st) = sit.statements[1].clone() else {
+        panic!("a statement");
+    };
+    let mut bytes = st.to_bytes();
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    let forged = SignedStatement::from_bytes(&bytes).expect("decodes");
+    assert!(r.receive(Item::Statement(forged)).is_err());
+    assert_eq!(r.pending_len(), 0);
+    assert_eq!(
+        r.receive(Item::Statement(st)).expect("parked"),
+        Outcome::Pending
+    );
+    assert_eq!(r.pending_len(), 1);
+}
+
+#[test]
+fn a_statement_of_another_council_is_refused() {
+    let sit = record();
+    let (other, _) = SampleCouncil::new(9, 3).expect("another council");
+    let mut r = Replica::new(other.genesis.clone());
+    assert!(matches!(
+        r.receive(sit.statements[0].clone()),
+        Err(ItemRejected::Session(FromLogError::Refused(
+            Refused::WrongCouncil
+        )))
+    ));
+    assert_eq!(r.pending_len(), 0);
+}
