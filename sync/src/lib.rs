@@ -7,8 +7,10 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod net;
 mod node;
 mod store;
+pub mod ticket;
 
 pub use node::{Node, NodeError};
-pub use store::{OpenError, Store, WriteError};
+pub use store::{GenesisError, OpenError, PeerRecord, ReadError, Store, WriteError};

@@ -2,7 +2,14 @@
 //! disk. The tests live in `tests/`; this library holds what they share.
 #![deny(missing_docs)]
 
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::Duration;
+
 use council_sync::Node;
+use council_sync::net::{NetConfig, SyncNode};
+use crdt_model::SecretKey;
+use crdt_model::sample::SampleCouncil;
 
 /// Sends everything `from` holds to `to`, as a reconnecting peer would; returns how many items
 /// `to` took (new or parked).
@@ -19,4 +26,168 @@ pub fn exchange(from: &Node, to: &mut Node) -> Result<usize, council_sync::NodeE
 /// Items a peer holds, for comparisons.
 pub fn item_count(node: &Node) -> usize {
     node.replica().items().len()
+}
+
+/// Every await in these tests is bounded by this: nothing may hang on an unreachable service.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The council's relay on loopback, admitting the sample council's roster.
+pub async fn council_relay(
+    council: &SampleCouncil,
+) -> Result<council_relay::CouncilRelay, Box<dyn std::error::Error>> {
+    let log = council.replica()?;
+    let gate =
+        council_relay::RosterGate::new(crdt_model::access::AccessList::from_state(log.state()));
+    let options = council_relay::RelayOptions {
+        http: (Ipv4Addr::LOCALHOST, 0).into(),
+        tls: None,
+        public_host: None,
+    };
+    Ok(council_relay::CouncilRelay::start(options, gate).await?)
+}
+
+/// Starts a peer for `key` with a store at `dir/name.redb` holding the sample council's log.
+pub async fn peer(
+    council: &SampleCouncil,
+    key: &SecretKey,
+    dir: &Path,
+    name: &str,
+    relay: Option<iroh::RelayUrl>,
+    direct: bool,
+) -> Result<SyncNode, Box<dyn std::error::Error>> {
+    let path = dir.join(format!("{name}.redb"));
+    let node = if path.exists() {
+        Node::open(&path)?
+    } else {
+        let mut n = Node::create(&path, council.genesis.clone())?;
+        for op in &council.ops {
+            n.receive(crdt_model::replica::Item::Op(op.clone()))?;
+        }
+        n
+    };
+    let config = NetConfig {
+        relay,
+        bind: (Ipv4Addr::LOCALHOST, 0).into(),
+        direct,
+    };
+    Ok(SyncNode::spawn(node, key, config).await?)
+}
+
+/// Session actions as a peer's UI would take them: sign on the peer's replica, then publish.
+pub mod act {
+    use council_sync::net::SyncNode;
+    use crdt_model::hash::Hash;
+    use crdt_model::replica::Item;
+    use crdt_model::session::{
+        AgendaItem, Ballot, Body, Choice, PollId, SessionId, SignedStatement, Statement,
+        StatementKind,
+    };
+    use crdt_model::{DocId, SecretKey};
+
+    /// Errors are strings here: a test reports them and stops.
+    pub type Result<T> = std::result::Result<T, String>;
+
+    /// The chair opens a council session with one agenda item on `doc`.
+    pub fn open_session(
+        node: &SyncNode,
+        chair: &SecretKey,
+        label: &str,
+        doc: DocId,
+    ) -> Result<SessionId> {
+        let open = node.with_node(|n| {
+            let log = n.replica().log();
+            Statement {
+                council: log.council_id(),
+                session: Hash::default(),
+                author: chair.member_id(),
+                parents: vec![],
+                time_ms: 1,
+                kind: StatementKind::OpenSession {
+                    body: Body::Council,
+                    log_heads: log.heads(),
+                    label: label.into(),
+                    items: vec![AgendaItem {
+                        title: "Про бюджет".into(),
+                        doc: Some(doc),
+                    }],
+                },
+            }
+            .sign(chair)
+        });
+        let id = open.id();
+        node.submit(Item::Statement(open))
+            .map_err(|e| e.to_string())?;
+        Ok(id)
+    }
+
+    /// `key` signs `kind` in `session` on the peer's current heads, and publishes it.
+    pub fn say(
+        node: &SyncNode,
+        session: SessionId,
+        key: &SecretKey,
+        kind: StatementKind,
+    ) -> Result<SignedStatement> {
+        let st = node.with_node(|n| {
+            n.replica_mut()
+                .session_mut(&session)
+                .ok_or_else(|| "session unknown on this peer".to_string())?
+                .create(key, kind, 2)
+                .map_err(|e| e.to_string())
+        })?;
+        node.publish(vec![Item::Statement(st.clone())])
+            .map_err(|e| e.to_string())?;
+        Ok(st)
+    }
+
+    /// The chair starts item 0 and opens a poll on it with the default rule.
+    pub fn open_poll(
+        node: &SyncNode,
+        session: SessionId,
+        chair: &SecretKey,
+        doc: DocId,
+    ) -> Result<PollId> {
+        say(node, session, chair, StatementKind::StartItem { item: 0 })?;
+        let open = node.with_node(|n| {
+            n.replica()
+                .session(&session)
+                .map(|s| s.poll_open(0, doc, vec![], "Затвердити бюджет", None))
+                .ok_or_else(|| "session unknown".to_string())
+        })?;
+        Ok(say(node, session, chair, StatementKind::OpenPoll(open))?.id())
+    }
+
+    /// `key` votes `choice` (sequence `seq`).
+    pub fn vote(
+        node: &SyncNode,
+        key: &SecretKey,
+        poll: PollId,
+        seq: u32,
+        choice: Choice,
+    ) -> Result<()> {
+        let b = Ballot {
+            poll,
+            voter: key.member_id(),
+            seq,
+            choice,
+        }
+        .sign(key);
+        node.submit(Item::Ballot(b)).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// The chair closes the poll with what their peer counted.
+    pub fn close_poll(
+        node: &SyncNode,
+        session: SessionId,
+        chair: &SecretKey,
+        poll: PollId,
+    ) -> Result<()> {
+        let close = node.with_node(|n| {
+            n.replica()
+                .session(&session)
+                .and_then(|s| s.poll_close(&poll))
+                .ok_or_else(|| "poll unknown".to_string())
+        })?;
+        say(node, session, chair, StatementKind::ClosePoll(close)).map(|_| ())
+    }
 }

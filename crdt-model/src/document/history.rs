@@ -88,7 +88,7 @@ impl Document {
             .collect())
     }
 
-    fn ancestry(&self, heads: &[ChangeHash]) -> HashSet<ChangeHash> {
+    pub(super) fn ancestry(&self, heads: &[ChangeHash]) -> HashSet<ChangeHash> {
         let mut seen = HashSet::new();
         let mut stack: Vec<ChangeHash> = heads.to_vec();
         while let Some(h) = stack.pop() {

@@ -203,6 +203,17 @@ impl Document {
         &self.accepted
     }
 
+    /// Accepted changes that are neither in `heads` nor among their ancestors, dependencies
+    /// first: what a peer holding version `heads` of this document is missing. Unknown heads are
+    /// ignored.
+    pub fn changes_after(&self, heads: &[ChangeHash]) -> Vec<&SignedChange> {
+        let have = self.ancestry(heads);
+        self.accepted
+            .iter()
+            .filter(|c| !have.contains(&c.hash()))
+            .collect()
+    }
+
     /// A signed change by hash.
     pub fn change(&self, hash: &ChangeHash) -> Option<&SignedChange> {
         self.by_hash.get(hash).and_then(|i| self.accepted.get(*i))

@@ -645,3 +645,15 @@ fn a_failed_edit_leaves_the_document_unchanged() {
     assert_eq!(d.text(TextField::Body).as_deref(), Ok("abc"));
     assert_eq!(d.changes().len(), 1);
 }
+
+#[test]
+fn a_peer_is_sent_exactly_the_changes_after_its_version() {
+    let f = fx();
+    let mut d = Document::new(&f.log, f.draft).expect("doc");
+    type_text(&mut d, &f.log, &dep(0, 1), 0, "a");
+    let v1 = d.heads();
+    let second = type_text(&mut d, &f.log, &dep(0, 1), 1, "b");
+    let after: Vec<ChangeHash> = d.changes_after(&v1).iter().map(|c| c.hash()).collect();
+    assert_eq!(after, vec![second.hash()]);
+    assert_eq!(d.changes_after(&[]).len(), 2);
+}

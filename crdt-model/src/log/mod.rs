@@ -383,6 +383,23 @@ impl CouncilLog {
         Ok(state)
     }
 
+    /// Accepted operations that are neither in `heads` nor among their ancestors, in an order
+    /// that applies without parking: what a peer whose log has these heads is missing. Heads this
+    /// log does not know are ignored (the peer has something we lack; it will send it).
+    pub fn ops_after(&self, heads: &[OpId]) -> Vec<&SignedOp> {
+        let known: Vec<OpId> = heads
+            .iter()
+            .filter(|h| self.ops.contains_key(h))
+            .copied()
+            .collect();
+        let have = self.ancestors(&known);
+        self.order
+            .iter()
+            .filter(|id| !have.contains(id))
+            .filter_map(|id| self.ops.get(id).map(|e| &e.op))
+            .collect()
+    }
+
     /// `heads` and all their ancestors (accepted operations only).
     fn ancestors(&self, heads: &[OpId]) -> BTreeSet<OpId> {
         let mut seen = BTreeSet::new();

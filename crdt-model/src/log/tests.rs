@@ -635,3 +635,15 @@ fn a_forged_copy_does_not_shadow_the_genuine_operation() {
     assert!(log.insert(forged).is_err());
     assert!(matches!(log.insert(good), Ok(Inserted::Accepted { .. })));
 }
+
+#[test]
+fn a_peer_is_sent_exactly_the_operations_after_its_heads() {
+    let (c, mut log) = council();
+    let before = log.heads();
+    let a = add(&mut log, &c.secretary, 70, &[Role::Deputy]).expect("ok");
+    let b = add(&mut log, &c.secretary, 71, &[Role::Deputy]).expect("ok");
+    let after: Vec<OpId> = log.ops_after(&before).iter().map(|o| o.id()).collect();
+    assert_eq!(after, vec![a.id(), b.id()]);
+    assert!(log.ops_after(&log.heads()).is_empty());
+    assert_eq!(log.ops_after(&[Hash([7; 32])]).len(), log.len());
+}

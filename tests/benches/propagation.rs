@@ -1,0 +1,420 @@
+//! Vote propagation over real iroh endpoints on loopback, against the raw floor of plain iroh
+//! streams in the same run, and the sync of a whole term's archive to a fresh peer against
+//! reading the same stored bytes locally.
+//!
+//! `cargo bench --bench propagation [-- --peers N --drafts D --sessions S --ballots B]`
+//! Last line: `propagation_vs_raw_ratio: R` (goal: p99 under 100 ms for 50 peers, R ≤ 2).
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use council_sync::net::SyncNode;
+use council_tests::{PATIENCE, act, peer};
+use crdt_model::document::TextField;
+use crdt_model::log::{DocSpec, OpBody};
+use crdt_model::replica::Item;
+use crdt_model::sample::{SampleCouncil, device};
+use crdt_model::session::{Choice, StatementKind};
+use iroh::endpoint::{Connection, presets};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use tokio::sync::mpsc;
+
+type Error = Box<dyn std::error::Error>;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v.get(i).copied().unwrap_or(f64::NAN)
+}
+
+/// Our path: the chair's peer is the hub; each voter signs a ballot; time until every peer
+/// holds it, checked by the trust core and stored.
+async fn ours(n: usize) -> Result<(Vec<f64>, f64), Error> {
+    let dir = tempfile::tempdir()?;
+    let (c, _) = SampleCouncil::new(n as u32 + 1, n as u32 - 1)?;
+    let chair = peer(&c, &c.chair, dir.path(), "chair", None, true).await?;
+    let mut deps = Vec::new();
+    for (i, k) in c.deputies.iter().enumerate() {
+        let p = peer(&c, k, dir.path(), &format!("d{i}"), None, true).await?;
+        p.connect(chair.addr()).await?;
+        deps.push(p);
+    }
+    let draft = chair.with_node(|n| {
+        n.replica_mut().log_mut().create(
+            &c.chair,
+            OpBody::CreateDocument {
+                spec: DocSpec::Draft { co_authors: vec![] },
+            },
+            1,
+        )
+    })?;
+    let doc = draft.id();
+    chair.publish(vec![Item::Op(draft)])?;
+    let session = act::open_session(&chair, &c.chair, "bench", doc)?;
+    act::say(
+        &chair,
+        session,
+        &c.chair,
+        StatementKind::Present {
+            member: c.chair.member_id(),
+        },
+    )?;
+    for (p, k) in deps.iter().zip(&c.deputies) {
+        if !p
+            .wait_until(PATIENCE, move |r| r.session(&session).is_some())
+            .await
+        {
+            return Err("session did not arrive".into());
+        }
+        act::say(
+            p,
+            session,
+            k,
+            StatementKind::Present {
+                member: k.member_id(),
+            },
+        )?;
+    }
+    let all: Vec<&SyncNode> = deps.iter().chain([&chair]).collect();
+    if !chair
+        .wait_until(PATIENCE, move |r| {
+            r.session(&session)
+                .is_some_and(|s| s.state().present.len() == n)
+        })
+        .await
+    {
+        return Err("registration incomplete".into());
+    }
+    let poll = act::open_poll(&chair, session, &c.chair, doc)?;
+    for p in &all {
+        if !p
+            .wait_until(PATIENCE, move |r| {
+                r.session(&session)
+                    .is_some_and(|s| s.state().poll(&poll).is_some())
+            })
+            .await
+        {
+            return Err("poll did not arrive".into());
+        }
+    }
+    let voters: Vec<(&SyncNode, &crdt_model::SecretKey)> = deps
+        .iter()
+        .zip(&c.deputies)
+        .chain([(&chair, &c.chair)])
+        .collect();
+    let mut lat = Vec::new();
+    for (k, (p, key)) in voters.iter().enumerate() {
+        let start = Instant::now();
+        act::vote(p, key, poll, 1, Choice::For)?;
+        let want = k + 1;
+        let waits = all.iter().map(|q| {
+            q.wait_until(PATIENCE, move |r| {
+                r.session(&session)
+                    .is_some_and(|s| s.ballots(&poll).count() >= want)
+            })
+        });
+        for ok in futures_join(waits).await {
+            if !ok {
+                return Err("a ballot did not propagate".into());
+            }
+        }
+        lat.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let start = Instant::now();
+    act::close_poll(&chair, session, &c.chair, poll)?;
+    let waits = all.iter().map(|q| {
+        q.wait_until(PATIENCE, move |r| {
+            r.session(&session)
+                .and_then(|s| s.report(&poll))
+                .and_then(|r| r.ok())
+                .is_some_and(|rep| rep.closed && rep.verified())
+        })
+    });
+    for ok in futures_join(waits).await {
+        if !ok {
+            return Err("the verified tally did not reach every peer".into());
+        }
+    }
+    let tally_ms = start.elapsed().as_secs_f64() * 1e3;
+    for p in &all {
+        p.shutdown().await;
+    }
+    Ok((lat, tally_ms))
+}
+
+async fn futures_join<F: std::future::Future<Output = bool>>(
+    fs: impl Iterator<Item = F>,
+) -> Vec<bool> {
+    let handles: Vec<_> = fs.collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for f in handles {
+        out.push(f.await);
+    }
+    out
+}
+
+const RAW_ALPN: &[u8] = b"council-bench/raw/0";
+
+#[derive(Debug, Clone)]
+struct Sink {
+    got: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+impl ProtocolHandler for Sink {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        loop {
+            let Ok(mut recv) = conn.accept_uni().await else {
+                break;
+            };
+            let Ok(msg) = recv.read_to_end(1024).await else {
+                break;
+            };
+            let _ = self.got.send(msg);
+        }
+        Ok(())
+    }
+}
+
+async fn raw_endpoint() -> Result<(Router, mpsc::UnboundedReceiver<Vec<u8>>), Error> {
+    let ep = iroh::Endpoint::builder(presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .bind_addr((Ipv4Addr::LOCALHOST, 0))?
+        .bind()
+        .await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    Ok((
+        Router::builder(ep)
+            .accept(RAW_ALPN, Sink { got: tx })
+            .spawn(),
+        rx,
+    ))
+}
+
+/// The floor: the same star, plain iroh uni-streams, no signing, checks or storage. A spoke
+/// sends a small message to the hub, the hub sends it to every other spoke.
+async fn raw(n: usize) -> Result<Vec<f64>, Error> {
+    let (hub, mut hub_rx) = raw_endpoint().await?;
+    let mut spokes = Vec::new();
+    for _ in 1..n {
+        spokes.push(raw_endpoint().await?);
+    }
+    // spoke → hub connections, and hub → spoke connections.
+    let mut up = Vec::new();
+    let mut down = Vec::new();
+    for (s, _) in &spokes {
+        up.push(
+            s.endpoint()
+                .connect(hub.endpoint().addr(), RAW_ALPN)
+                .await?,
+        );
+        down.push(
+            hub.endpoint()
+                .connect(s.endpoint().addr(), RAW_ALPN)
+                .await?,
+        );
+    }
+    let down = Arc::new(down);
+    let fwd_down = down.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(msg) = hub_rx.recv().await {
+            for (i, c) in fwd_down.iter().enumerate() {
+                if msg.first().copied() == Some(i as u8) {
+                    continue;
+                }
+                if let Ok(mut s) = c.open_uni().await {
+                    let _ = s.write_all(&msg).await;
+                    let _ = s.finish();
+                }
+            }
+        }
+    });
+    let mut lat = Vec::new();
+    for (i, c) in up.iter().enumerate() {
+        let start = Instant::now();
+        let mut msg = vec![i as u8];
+        msg.extend_from_slice(&[7u8; 100]);
+        let mut s = c.open_uni().await?;
+        s.write_all(&msg).await?;
+        s.finish()?;
+        for (j, (_, rx)) in spokes.iter_mut().enumerate() {
+            if j != i {
+                tokio::time::timeout(PATIENCE, rx.recv())
+                    .await?
+                    .ok_or("raw message lost")?;
+            }
+        }
+        lat.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    forward.abort();
+    hub.shutdown().await?;
+    for (s, _) in spokes {
+        s.shutdown().await?;
+    }
+    Ok(lat)
+}
+
+/// A fresh peer syncs a term's archive from one peer; the floor is reading the same stored
+/// bytes from disk.
+async fn archive(
+    drafts: usize,
+    sessions: usize,
+    ballots: usize,
+) -> Result<(f64, f64, usize, u64), Error> {
+    let dir = tempfile::tempdir()?;
+    let voters = 30usize;
+    let (c, _) = SampleCouncil::new(voters as u32 + 1, voters as u32 - 1)?;
+    let holder = peer(&c, &c.secretary, dir.path(), "holder", None, true).await?;
+    let gen_start = Instant::now();
+    // Drafts: each written by a deputy in a few commits.
+    for d in 0..drafts {
+        let author = d % c.deputies.len();
+        let op = holder.with_node(|n| {
+            n.replica_mut().log_mut().create(
+                &c.deputies[author],
+                OpBody::CreateDocument {
+                    spec: DocSpec::Draft { co_authors: vec![] },
+                },
+                d as u64,
+            )
+        })?;
+        let id = op.id();
+        let mut items = vec![Item::Op(op)];
+        holder.with_node(|n| -> Result<(), Error> {
+            let (log, doc) = n.replica_mut().document_mut(&id).ok_or("doc")?;
+            for k in 0..5 {
+                let (_, ch) = doc.edit(log, &device(author as u32 + 2, 1), k, |e| {
+                    e.splice(
+                        TextField::Body,
+                        0,
+                        0,
+                        &format!("Пункт {k}. Рада вирішила затвердити положення номер {d}.\n"),
+                    )
+                })?;
+                items.extend(ch.map(Item::Change));
+            }
+            Ok(())
+        })?;
+        holder.publish(items)?;
+    }
+    // Sessions with polls and ballots.
+    let per_session = ballots.div_ceil(sessions.max(1));
+    let polls_per_session = per_session.div_ceil(voters);
+    let doc = holder
+        .with_node(|n| n.replica().documents().keys().next().copied())
+        .ok_or("no draft")?;
+    let mut made = 0usize;
+    for s in 0..sessions {
+        let session = act::open_session(&holder, &c.chair, &format!("Сесія {s}"), doc)?;
+        let all_keys: Vec<&crdt_model::SecretKey> = c.deputies.iter().chain([&c.chair]).collect();
+        for k in &all_keys {
+            act::say(
+                &holder,
+                session,
+                k,
+                StatementKind::Present {
+                    member: k.member_id(),
+                },
+            )?;
+        }
+        for p in 0..polls_per_session {
+            if made >= ballots {
+                break;
+            }
+            let poll = if p == 0 {
+                act::open_poll(&holder, session, &c.chair, doc)?
+            } else {
+                let open = holder
+                    .with_node(|n| {
+                        n.replica()
+                            .session(&session)
+                            .map(|s| s.poll_open(0, doc, vec![], &format!("Питання {p}"), None))
+                    })
+                    .ok_or("session")?;
+                act::say(&holder, session, &c.chair, StatementKind::OpenPoll(open))?.id()
+            };
+            for k in &all_keys {
+                if made >= ballots {
+                    break;
+                }
+                act::vote(&holder, k, poll, 1, Choice::For)?;
+                made += 1;
+            }
+            act::close_poll(&holder, session, &c.chair, poll)?;
+        }
+    }
+    let items = holder.with_node(|n| n.replica().items().len());
+    eprintln!(
+        "archive generated in {:.1} s: {items} items",
+        gen_start.elapsed().as_secs_f64()
+    );
+    let stored = holder.with_node(|n| n.stored());
+
+    // Floor: read every stored item's bytes back from the holder's database file.
+    holder.shutdown().await;
+    drop(holder);
+    let path = dir.path().join("holder.redb");
+    let start = Instant::now();
+    let store = council_sync::Store::open_existing(&path)?;
+    let total_bytes = store.read_all_item_bytes()?;
+    let local_ms = start.elapsed().as_secs_f64() * 1e3;
+    drop(store);
+
+    let holder = peer(&c, &c.secretary, dir.path(), "holder", None, true).await?;
+    let fresh = peer(&c, &c.deputies[0], dir.path(), "fresh", None, true).await?;
+    let start = Instant::now();
+    fresh.connect(holder.addr()).await?;
+    let want = items;
+    if !fresh
+        .wait_until(Duration::from_secs(600), move |r| r.items().len() >= want)
+        .await
+    {
+        return Err("archive did not sync".into());
+    }
+    let sync_ms = start.elapsed().as_secs_f64() * 1e3;
+    let _ = stored;
+    fresh.shutdown().await;
+    holder.shutdown().await;
+    Ok((sync_ms, local_ms, items, total_bytes))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Error> {
+    let peers = arg("--peers", 50).max(3);
+    let drafts = arg("--drafts", 2000);
+    let sessions = arg("--sessions", 100);
+    let ballots = arg("--ballots", 30_000);
+    println!("propagation: {peers} peers on loopback, star around the chair's peer");
+    let (mut ours_lat, tally_ms) = ours(peers).await?;
+    let mut raw_lat = raw(peers).await?;
+    let ours_p50 = percentile(&mut ours_lat, 0.5);
+    let ours_p99 = percentile(&mut ours_lat, 0.99);
+    let raw_p50 = percentile(&mut raw_lat, 0.5);
+    let raw_p99 = percentile(&mut raw_lat, 0.99);
+    let (sync_ms, local_ms, items, bytes) = archive(drafts, sessions, ballots).await?;
+    println!(
+        "archive: {drafts} drafts, {sessions} sessions, {ballots} ballots, {items} signed items, {bytes} stored bytes"
+    );
+    println!("archive_sync_ms: {sync_ms:.0}");
+    println!("archive_local_read_ms: {local_ms:.1}");
+    println!(
+        "archive_sync_vs_local_load_ratio: {:.1}",
+        sync_ms / local_ms
+    );
+    println!("vote_propagation_p50_ms: {ours_p50:.2}");
+    println!("raw_iroh_p50_ms: {raw_p50:.2}");
+    println!("verified_tally_everywhere_ms: {tally_ms:.1}");
+    println!("vote_propagation_p99_ms: {ours_p99:.2}");
+    println!("raw_iroh_p99_ms: {raw_p99:.2}");
+    println!("propagation_vs_raw_ratio: {:.2}", ours_p99 / raw_p99);
+    Ok(())
+}
