@@ -201,3 +201,31 @@ fn a_deputy_cannot_sign_roster_changes() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("refused"));
 }
+
+#[test]
+fn an_invite_ticket_carries_the_council_and_a_wrong_relay_url_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(
+        council(dir.path(), &["init", "--name", "Рада", "--seats", "5"])
+            .status
+            .success()
+    );
+    let out = council(
+        dir.path(),
+        &[
+            "invite",
+            "--relay",
+            "http://192.168.1.10:3340",
+            "--addr",
+            "192.168.1.11:4433",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ticket = text(&out.stdout).trim().to_string();
+    let parsed = council_sync::ticket::Ticket::decode(&ticket).expect("a valid ticket");
+    assert_eq!(parsed.genesis.genesis().name, "Рада");
+    assert_eq!(parsed.relay.as_deref(), Some("http://192.168.1.10:3340"));
+    let out = council(dir.path(), &["invite", "--relay", "192.168.1.10"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("http://"));
+}

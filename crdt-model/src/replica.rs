@@ -403,6 +403,25 @@ impl Replica {
         self.retry_openings();
     }
 
+    /// How many accepted items this replica holds (log operations, document changes, session
+    /// statements and ballots), without copying them: a cheap progress measure.
+    pub fn item_count(&self) -> usize {
+        self.log.len()
+            + self.docs.values().map(|d| d.changes().len()).sum::<usize>()
+            + self
+                .sessions
+                .values()
+                .map(|s| {
+                    s.statements().len()
+                        + s.state()
+                            .polls
+                            .iter()
+                            .map(|p| s.ballots(&p.id).count())
+                            .sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+
     /// Every accepted item, in an order any peer can apply without parking anything: the log
     /// first, then each document's changes, then each session's statements (parents first) and
     /// its ballots.

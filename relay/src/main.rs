@@ -98,6 +98,7 @@ async fn main() -> std::process::ExitCode {
             relay: Some(relay.url().clone()),
             bind: args.replica_bind,
             direct: true,
+            lan: true,
         };
         match SyncNode::spawn(node, &key, config).await {
             Ok(s) => {

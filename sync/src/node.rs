@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use crdt_model::SignedGenesis;
 use crdt_model::identity::Device;
@@ -26,7 +27,7 @@ pub enum NodeError {
 #[derive(Debug)]
 pub struct Node {
     replica: Replica,
-    store: Store,
+    store: Arc<Store>,
 }
 
 impl Node {
@@ -37,21 +38,27 @@ impl Node {
         let store = Store::create(path, &genesis)?;
         Ok(Node {
             replica: Replica::new(genesis),
-            store,
+            store: Arc::new(store),
         })
     }
 
     /// Opens a device's store and rebuilds its replica.
     pub fn open(path: &Path) -> Result<Node, OpenError> {
         let (store, replica) = Store::open(path)?;
-        Ok(Node { replica, store })
+        Ok(Node {
+            replica,
+            store: Arc::new(store),
+        })
     }
 
     /// A node over an open store that belongs to a council ([`OpenError::NoCouncil`] if not
     /// yet): rebuilds its replica.
     pub fn from_store(store: Store) -> Result<Node, OpenError> {
         let replica = store.load_replica()?;
-        Ok(Node { replica, store })
+        Ok(Node {
+            replica,
+            store: Arc::new(store),
+        })
     }
 
     /// The replica, to read.
@@ -82,6 +89,18 @@ impl Node {
             self.store.append(std::slice::from_ref(&item))?;
         }
         Ok(outcome)
+    }
+
+    /// Checks and applies an item in memory only; the caller stores it (through
+    /// [`Node::store_handle`]) before acknowledging it. Lets the network layer forward a checked
+    /// item at once and commit it to disk off the hot path.
+    pub fn apply(&mut self, item: Item) -> Result<Outcome, ItemRejected> {
+        self.replica.receive(item)
+    }
+
+    /// A shared handle on the store, to append from another thread without holding the node.
+    pub fn store_handle(&self) -> Arc<Store> {
+        self.store.clone()
     }
 
     /// Stores items this device produced itself (already applied to the replica).

@@ -193,7 +193,8 @@ impl PeerRecord {
 pub struct Store {
     db: Database,
     path: PathBuf,
-    next: u64,
+    /// Items stored so far (a cache of the table's length, for reporting).
+    next: std::sync::atomic::AtomicU64,
     device: Device,
     genesis: Option<SignedGenesis>,
     tightened_from: Option<u32>,
@@ -370,7 +371,7 @@ impl Store {
         Ok(Store {
             db,
             path: path.to_path_buf(),
-            next: 0,
+            next: std::sync::atomic::AtomicU64::new(0),
             device,
             genesis: genesis.cloned(),
             tightened_from: None,
@@ -435,7 +436,7 @@ impl Store {
         Ok(Store {
             db,
             path: path.to_path_buf(),
-            next,
+            next: std::sync::atomic::AtomicU64::new(next),
             device,
             genesis,
             tightened_from: None,
@@ -529,26 +530,30 @@ impl Store {
 
     /// Number of items stored.
     pub fn len(&self) -> u64 {
-        self.next
+        self.next.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Whether no item is stored.
     pub fn is_empty(&self) -> bool {
-        self.next == 0
+        self.len() == 0
     }
 
     /// Appends items in one durable transaction (fsync before returning). Only after `Ok` may
-    /// they be acknowledged to the UI or the sender.
-    pub fn append(&mut self, items: &[Item]) -> Result<(), WriteError> {
-        let next = self.next;
+    /// they be acknowledged to the UI or the sender. Safe to call from several threads: the
+    /// position is taken inside redb's write transaction, which redb serializes.
+    pub fn append(&self, items: &[Item]) -> Result<(), WriteError> {
+        let mut end = 0;
         self.write(|tx| {
             let mut table = tx.open_table(ITEMS)?;
+            let next = table.last()?.map_or(0, |(k, _)| k.value() + 1);
             for (i, item) in items.iter().enumerate() {
                 table.insert(next + i as u64, encode_item(item).as_slice())?;
             }
+            end = next + items.len() as u64;
             Ok(())
         })?;
-        self.next += items.len() as u64;
+        self.next
+            .fetch_max(end, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 

@@ -69,6 +69,7 @@ pub async fn peer(
         relay,
         bind: (Ipv4Addr::LOCALHOST, 0).into(),
         direct,
+        lan: false,
     };
     Ok(SyncNode::spawn(node, key, config).await?)
 }

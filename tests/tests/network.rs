@@ -399,3 +399,74 @@ async fn the_council_relay_serves_members_and_turns_strangers_away() {
     stranger.shutdown().await;
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_finds_the_others_from_the_roster_and_the_relay_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let c = council();
+    let relay = council_relay(&c).await.expect("relay");
+    let a = peer(
+        &c,
+        &c.deputies[0],
+        dir.path(),
+        "a",
+        Some(relay.url().clone()),
+        true,
+    )
+    .await
+    .expect("a");
+    let b = peer(
+        &c,
+        &c.deputies[1],
+        dir.path(),
+        "b",
+        Some(relay.url().clone()),
+        true,
+    )
+    .await
+    .expect("b");
+    assert!(a.online(PATIENCE).await && b.online(PATIENCE).await);
+    // b was told nothing about a: only the roster and the relay URL.
+    assert!(b.dial_roster().await >= 1);
+    let draft = new_draft(&a, &c.deputies[0], vec![c.deputies[1].member_id()]);
+    type_into(&a, draft, 2, "знайдено за реєстром");
+    assert!(has_text(&b, draft, "знайдено за реєстром").await);
+    a.shutdown().await;
+    b.shutdown().await;
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_reached_once_is_found_again_after_a_restart_without_a_relay() {
+    let dir = tempfile::tempdir().expect("dir");
+    let c = council();
+    let a = peer(&c, &c.deputies[0], dir.path(), "a", None, true)
+        .await
+        .expect("a");
+    let b = peer(&c, &c.deputies[1], dir.path(), "b", None, true)
+        .await
+        .expect("b");
+    b.connect(a.addr()).await.expect("connects");
+    let known = b.with_node(|n| n.peers().expect("peers"));
+    assert!(
+        known.contains_key(c.deputies[0].member_id().as_bytes()),
+        "address remembered"
+    );
+    b.shutdown().await;
+    drop(b);
+    let b = peer(&c, &c.deputies[1], dir.path(), "b", None, true)
+        .await
+        .expect("b again");
+    assert_eq!(
+        b.dial_roster().await,
+        1,
+        "found a by the remembered address"
+    );
+    let draft = new_draft(&a, &c.deputies[0], vec![]);
+    assert!(
+        b.wait_until(PATIENCE, move |r| r.documents().contains_key(&draft))
+            .await
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+}

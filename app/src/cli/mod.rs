@@ -1,6 +1,7 @@
 //! The `council` subcommands, one file each.
 
 mod init;
+mod invite;
 mod member;
 mod roster;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Member(member::MemberCommand),
     /// List the council's members, roles and committees.
     Roster,
+    /// Print an invite ticket for a newcomer or for the council's relay and replica.
+    Invite(invite::InviteArgs),
 }
 
 /// A command that failed, with what to do about it.
@@ -123,6 +126,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         }
         Command::Member(m) => member::cmd_member(&profile, m, out),
         Command::Roster => roster::cmd_roster(&profile, out),
+        Command::Invite(args) => invite::cmd_invite(&profile, args, out),
     }
 }
 

@@ -26,7 +26,7 @@ pub use op::{
     AmendmentStatus, CommitteeId, DocId, DocKind, DocSpec, LogOp, MAX_PARENTS, OP_ID_PREFIX,
     OpBody, OpDecodeError, OpId, SignedOp,
 };
-pub use state::{Committee, CouncilState, DocMeta, Member, Unauthorized};
+pub use state::{Attachment, Committee, CouncilState, DocMeta, Member, Unauthorized};
 
 use crate::council::{CouncilId, SignedGenesis};
 use crate::identity::{SecretKey, SignatureError};

@@ -269,6 +269,19 @@ pub enum OpBody {
         /// The new status.
         status: AmendmentStatus,
     },
+    /// Attach a file (a scanned PDF, say) to a document. The log carries only its name, size
+    /// and content hash; the bytes move between peers by that hash (see `council_sync`), and
+    /// whoever fetches them checks them against it. Allowed to whoever may write the document.
+    AttachFile {
+        /// The document it is attached to.
+        doc: DocId,
+        /// The file's name as shown (no path: no `/`, `\`, NUL, and not `.` or `..`).
+        name: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The BLAKE3 hash of its bytes (the iroh-blobs hash), not a SHA-256 [`Hash::of`].
+        hash: Hash,
+    },
 }
 
 impl OpBody {
@@ -334,6 +347,14 @@ impl OpBody {
             OpBody::SetAmendmentStatus { amendment, status } => {
                 w.u8(9).hash(amendment).u8(*status as u8);
             }
+            OpBody::AttachFile {
+                doc,
+                name,
+                size,
+                hash,
+            } => {
+                w.u8(10).hash(doc).str(name).u64(*size).hash(hash);
+            }
         }
     }
 
@@ -389,6 +410,12 @@ impl OpBody {
             9 => OpBody::SetAmendmentStatus {
                 amendment: r.hash("amendment")?,
                 status: AmendmentStatus::from_tag(r.u8("amendment status")?)?,
+            },
+            10 => OpBody::AttachFile {
+                doc: r.hash("document")?,
+                name: r.str("attachment name", MAX_NAME)?,
+                size: r.u64("attachment size")?,
+                hash: r.hash("attachment hash")?,
             },
             tag => {
                 return Err(DecodeError::BadTag {

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use super::op::{AmendmentStatus, CommitteeId, DocId, DocKind, DocSpec, OpBody, OpId};
 use crate::council::Genesis;
+use crate::hash::Hash;
 use crate::identity::MemberId;
 use crate::roles::{Role, Roles};
 use crate::rules::{DraftStatus, Rules};
@@ -59,6 +60,23 @@ pub struct DocMeta {
     pub referred_to: Option<CommitteeId>,
     /// Status, for amendments.
     pub amendment_status: AmendmentStatus,
+    /// Files attached to it, in log order (see [`OpBody::AttachFile`]).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a document, as the signed log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Its name as shown.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The BLAKE3 hash of its bytes: what it is stored and fetched under.
+    pub hash: Hash,
+    /// Who attached it.
+    pub by: MemberId,
+    /// The operation that attached it.
+    pub op: OpId,
 }
 
 impl DocMeta {
@@ -145,6 +163,9 @@ pub enum Unauthorized {
     /// A member may not lose all roles this way, or a role set is empty.
     #[error("a member needs at least one role")]
     NoRoles,
+    /// An attachment's name is not a plain file name.
+    #[error("invalid attachment name: {0}; give the file's name without any folder")]
+    BadAttachmentName(&'static str),
 }
 
 impl CouncilState {
@@ -226,6 +247,18 @@ impl CouncilState {
         match self.members.get(id) {
             Some(m) if !m.removed => Ok(m),
             _ => Err(Unauthorized::UnknownMember(*id)),
+        }
+    }
+
+    /// Whether `who` may read document `doc` (and fetch its attachments): any active member,
+    /// observer or replica for council documents; only its owner for a personal note.
+    pub fn may_read(&self, who: &MemberId, doc: &DocId) -> bool {
+        let Some(meta) = self.documents.get(doc) else {
+            return false;
+        };
+        match meta.spec {
+            DocSpec::Note => meta.creator == *who && self.active_member(who).is_ok(),
+            _ => !self.roles_of(who).is_empty(),
         }
     }
 
@@ -338,6 +371,10 @@ impl CouncilState {
                         to: "proposed",
                     }),
                 }
+            }
+            OpBody::AttachFile { doc, name, .. } => {
+                check_attachment_name(name)?;
+                self.authorize_write(author, doc)
             }
         }
     }
@@ -531,6 +568,7 @@ impl CouncilState {
                         draft_status: DraftStatus::Draft,
                         referred_to: None,
                         amendment_status: AmendmentStatus::Proposed,
+                        attachments: Vec::new(),
                     },
                 );
             }
@@ -551,8 +589,40 @@ impl CouncilState {
                     d.amendment_status = *status;
                 }
             }
+            OpBody::AttachFile {
+                doc,
+                name,
+                size,
+                hash,
+            } => {
+                if let Some(d) = self.documents.get_mut(doc) {
+                    d.attachments.push(Attachment {
+                        name: name.clone(),
+                        size: *size,
+                        hash: *hash,
+                        by: *author,
+                        op: id,
+                    });
+                }
+            }
         }
     }
+}
+
+/// An attachment's name must be a plain file name: it may end up as one on a reader's disk.
+fn check_attachment_name(name: &str) -> Result<(), Unauthorized> {
+    if name.is_empty() {
+        return Err(Unauthorized::BadAttachmentName("it is empty"));
+    }
+    if name == "." || name == ".." {
+        return Err(Unauthorized::BadAttachmentName("it is `.` or `..`"));
+    }
+    if name.contains(['/', '\\', '\0']) {
+        return Err(Unauthorized::BadAttachmentName(
+            "it contains `/`, `\\` or a NUL character",
+        ));
+    }
+    Ok(())
 }
 
 fn closed_draft(status: DraftStatus) -> Option<&'static str> {

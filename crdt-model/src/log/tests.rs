@@ -647,3 +647,153 @@ fn a_peer_is_sent_exactly_the_operations_after_its_heads() {
     assert!(log.ops_after(&log.heads()).is_empty());
     assert_eq!(log.ops_after(&[Hash([7; 32])]).len(), log.len());
 }
+
+fn attach(
+    log: &mut CouncilLog,
+    by: &SecretKey,
+    doc: DocId,
+    name: &str,
+) -> Result<SignedOp, OpRejected> {
+    log.create(
+        by,
+        OpBody::AttachFile {
+            doc,
+            name: name.into(),
+            size: 52_428_800,
+            hash: Hash([7; 32]),
+        },
+        T,
+    )
+}
+
+#[test]
+fn a_draft_author_attaches_a_file_and_the_draft_lists_it_by_name_size_and_hash() {
+    let (c, mut log) = council();
+    let draft = new_draft(&mut log, &c.deputies[0]);
+    let op = attach(&mut log, &c.deputies[0], draft, "скан рішення.pdf").expect("allowed");
+    let meta = &log.state().documents[&draft];
+    assert_eq!(meta.attachments.len(), 1);
+    let a = &meta.attachments[0];
+    assert_eq!(a.name, "скан рішення.pdf");
+    assert_eq!(a.size, 52_428_800);
+    assert_eq!(a.hash, Hash([7; 32]));
+    assert_eq!(a.by, c.deputies[0].member_id());
+    assert_eq!(a.op, op.id());
+}
+
+#[test]
+fn a_member_who_may_not_write_the_draft_cannot_attach_to_it() {
+    let (c, mut log) = council();
+    let draft = new_draft(&mut log, &c.deputies[0]);
+    assert_eq!(
+        attach(&mut log, &c.deputies[1], draft, "a.pdf"),
+        Err(OpRejected::Unauthorized(Unauthorized::NotAnAuthor))
+    );
+    let op = op_on(
+        &log,
+        &c.observer,
+        log.heads(),
+        OpBody::AttachFile {
+            doc: draft,
+            name: "a.pdf".into(),
+            size: 1,
+            hash: Hash([1; 32]),
+        },
+    );
+    assert!(matches!(
+        log.insert(op),
+        Err(OpRejected::Unauthorized(Unauthorized::ReadOnly(_)))
+    ));
+    assert!(log.state().documents[&draft].attachments.is_empty());
+    // The secretary may write any open draft, so may attach to it.
+    attach(&mut log, &c.secretary, draft, "a.pdf").expect("secretary attaches");
+}
+
+#[test]
+fn a_file_cannot_be_attached_to_an_unknown_or_closed_document() {
+    let (c, mut log) = council();
+    let unknown = Hash([9; 32]);
+    assert_eq!(
+        attach(&mut log, &c.deputies[0], unknown, "a.pdf"),
+        Err(OpRejected::Unauthorized(Unauthorized::UnknownDocument(
+            unknown
+        )))
+    );
+    let draft = new_draft(&mut log, &c.deputies[0]);
+    status(
+        &mut log,
+        &c.deputies[0],
+        draft,
+        DraftStatus::Withdrawn,
+        None,
+    )
+    .expect("the author withdraws");
+    assert!(matches!(
+        attach(&mut log, &c.deputies[0], draft, "a.pdf"),
+        Err(OpRejected::Unauthorized(Unauthorized::Closed(_)))
+    ));
+}
+
+#[test]
+fn an_attachment_name_must_be_a_plain_file_name() {
+    let (c, mut log) = council();
+    let draft = new_draft(&mut log, &c.deputies[0]);
+    for bad in [
+        "",
+        ".",
+        "..",
+        "../etc/passwd",
+        "a/b.pdf",
+        "a\\b.pdf",
+        "a\0.pdf",
+    ] {
+        assert!(
+            matches!(
+                attach(&mut log, &c.deputies[0], draft, bad),
+                Err(OpRejected::Unauthorized(Unauthorized::BadAttachmentName(_)))
+            ),
+            "{bad:?} must be refused"
+        );
+    }
+    assert!(log.state().documents[&draft].attachments.is_empty());
+}
+
+#[test]
+fn a_personal_note_takes_attachments_from_and_is_readable_by_its_owner_only() {
+    let (c, mut log) = council();
+    let note = log
+        .create(
+            &c.deputies[0],
+            OpBody::CreateDocument {
+                spec: DocSpec::Note,
+            },
+            T,
+        )
+        .expect("note")
+        .id();
+    assert_eq!(
+        attach(&mut log, &c.deputies[1], note, "mine.pdf"),
+        Err(OpRejected::Unauthorized(Unauthorized::NotAnAuthor))
+    );
+    attach(&mut log, &c.deputies[0], note, "mine.pdf").expect("the owner attaches");
+    let s = log.state();
+    assert!(s.may_read(&c.deputies[0].member_id(), &note));
+    assert!(!s.may_read(&c.deputies[1].member_id(), &note));
+    assert!(!s.may_read(&c.secretary.member_id(), &note));
+    let draft = new_draft(&mut log, &c.deputies[0]);
+    let s = log.state();
+    assert!(s.may_read(&c.deputies[1].member_id(), &draft));
+    assert!(s.may_read(&c.observer.member_id(), &draft));
+    assert!(!s.may_read(&key(4242).member_id(), &draft));
+}
+
+#[test]
+fn an_attach_operation_round_trips_through_its_wire_form() {
+    let (c, mut log) = council();
+    let draft = new_draft(&mut log, &c.deputies[0]);
+    let op = attach(&mut log, &c.deputies[0], draft, "протокол.pdf").expect("allowed");
+    let back = SignedOp::from_bytes(&op.to_bytes()).expect("parses");
+    assert_eq!(back, op);
+    assert_eq!(back.id(), op.id());
+    assert!(back.verify().is_ok());
+}

@@ -212,6 +212,7 @@ fn items_apply_in_order_on_a_fresh_replica_without_parking() {
         items.len(),
         sit.ops.len() + sit.statements.len() + sit.ballots.len()
     );
+    assert_eq!(r.item_count(), items.len());
     let mut fresh = Replica::new(sit.council.genesis.clone());
     for it in items {
         assert_eq!(fresh.receive(it).expect("valid"), Outcome::Applied);

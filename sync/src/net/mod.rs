@@ -6,6 +6,7 @@
 //! reaches out to public services: no address lookup but the addresses we were given, no relay
 //! but the council's own, no DNS fallback resolvers.
 
+mod blobs;
 mod frame;
 pub mod proto;
 
@@ -27,6 +28,7 @@ use iroh::{
 use thiserror::Error;
 use tokio::sync::{Notify, broadcast, mpsc};
 
+pub use blobs::{AttachError, BLOBS_ALPN, Fetched, Progress, blob_dir};
 pub use frame::FrameError;
 pub use proto::{ALPN, close};
 
@@ -41,6 +43,9 @@ pub struct NetConfig {
     pub bind: SocketAddr,
     /// Whether to use direct IP paths; `false` forces everything through the relay.
     pub direct: bool,
+    /// Whether to find the council's peers on the local network by mDNS (a council hall LAN
+    /// with no internet). Advertises under a service name derived from the council id.
+    pub lan: bool,
 }
 
 impl Default for NetConfig {
@@ -49,6 +54,7 @@ impl Default for NetConfig {
             relay: None,
             bind: SocketAddr::from(([0, 0, 0, 0], 0)),
             direct: true,
+            lan: true,
         }
     }
 }
@@ -87,13 +93,27 @@ pub struct Refusal {
 
 #[derive(Debug)]
 struct Event {
-    item: Item,
+    /// The item, already framed as a one-item `Items` message: encoded once, sent to many.
+    frame: Vec<u8>,
     origin: Option<EndpointId>,
+}
+
+impl Event {
+    fn new(item: Item, origin: Option<EndpointId>) -> Arc<Self> {
+        Arc::new(Event {
+            frame: proto::Message::Items(vec![item]).encode(),
+            origin,
+        })
+    }
 }
 
 #[derive(Debug)]
 struct Inner {
     node: Mutex<Node>,
+    /// Received items on their way to disk (see [`writer`]); taken at shutdown.
+    to_disk: Mutex<Option<std::sync::mpsc::Sender<Item>>>,
+    /// The disk writer thread, joined at shutdown so the store is closed when the node is.
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     lookup: MemoryLookup,
     events: broadcast::Sender<Arc<Event>>,
     changed: Notify,
@@ -141,22 +161,54 @@ impl Inner {
             .push(Refusal { from, reason });
     }
 
-    /// Checks and stores one received item; forwards it if it was applied.
+    /// Checks one received item; if the trust core takes it, forwards it at once and hands it
+    /// to the disk writer. Nothing refused is stored or forwarded.
     fn receive(&self, item: Item, from: EndpointId) {
-        let outcome = self.node().receive(item.clone());
+        let outcome = self.node().apply(item.clone());
         match outcome {
             Ok(Outcome::Applied) => {
                 // No receiver simply means no peer is connected.
-                let _ = self.events.send(Arc::new(Event {
-                    item,
-                    origin: Some(from),
-                }));
+                let _ = self.events.send(Event::new(item.clone(), Some(from)));
+                self.store(item);
                 self.changed.notify_waiters();
             }
-            Ok(Outcome::Pending) => self.changed.notify_waiters(),
+            Ok(Outcome::Pending) => {
+                self.store(item);
+                self.changed.notify_waiters();
+            }
             Ok(Outcome::Duplicate) => {}
-            Err(NodeError::Refused(e)) => self.refuse(from, e.to_string()),
-            Err(NodeError::Write(e)) => tracing::error!(%e, "cannot store a received item"),
+            Err(e) => self.refuse(from, e.to_string()),
+        }
+    }
+
+    fn store(&self, item: Item) {
+        let sent = self
+            .to_disk
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|tx| tx.send(item).is_ok());
+        if !sent {
+            tracing::error!("the disk writer has stopped; a received item is not stored");
+        }
+    }
+}
+
+/// Commits received items in groups: one durable transaction for whatever arrived while the
+/// previous one was being written, on a thread of its own so that an fsync never stalls the
+/// network. Received items are not acknowledged to anyone, so the only cost of a crash before
+/// the commit is having to receive them again.
+fn writer(store: Arc<crate::store::Store>, rx: std::sync::mpsc::Receiver<Item>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+            if batch.len() >= 4096 {
+                break;
+            }
+        }
+        if let Err(e) = store.append(&batch) {
+            tracing::error!(%e, items = batch.len(), "cannot store received items");
         }
     }
 }
@@ -166,6 +218,9 @@ impl Inner {
 pub struct SyncNode {
     inner: Arc<Inner>,
     router: Router,
+    relay: Option<RelayUrl>,
+    /// Attachments: the blob store served under [`BLOBS_ALPN`] (see `blobs.rs`).
+    blobs: blobs::Blobs,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +244,7 @@ impl ProtocolHandler for Handler {
 impl SyncNode {
     /// Starts the endpoint of the device holding `key`, serving `node`.
     pub async fn spawn(node: Node, key: &SecretKey, config: NetConfig) -> Result<Self, NetError> {
+        let blobs = blobs::Blobs::open(node.store().path()).await?;
         let lookup = MemoryLookup::new();
         let relay_mode = match &config.relay {
             Some(url) => RelayMode::Custom(RelayMap::from(RelayConfig::new(url.clone(), None))),
@@ -213,13 +269,29 @@ impl SyncNode {
         if !config.direct {
             builder = builder.clear_ip_transports();
         }
+        if config.lan {
+            let council = node.replica().log().council_id();
+            builder = builder.address_lookup(
+                iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+                    .service_name(format!("council-{}", &council.to_hex()[..16])),
+            );
+        }
+        let relay_url = config.relay.clone();
         let endpoint = builder
             .bind()
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
         let (events, _) = broadcast::channel(4096);
+        let (to_disk, disk_rx) = std::sync::mpsc::channel();
+        let store = node.store_handle();
+        let writer = std::thread::Builder::new()
+            .name("council-store-writer".into())
+            .spawn(move || writer(store, disk_rx))
+            .map_err(|e| NetError::Bind(format!("cannot start the store writer: {e}")))?;
         let inner = Arc::new(Inner {
             node: Mutex::new(node),
+            to_disk: Mutex::new(Some(to_disk)),
+            writer: Mutex::new(Some(writer)),
             lookup,
             events,
             changed: Notify::new(),
@@ -234,8 +306,14 @@ impl SyncNode {
                     inner: inner.clone(),
                 },
             )
+            .accept(BLOBS_ALPN, blobs.server(&inner))
             .spawn();
-        Ok(SyncNode { inner, router })
+        Ok(SyncNode {
+            inner,
+            router,
+            relay: relay_url,
+            blobs,
+        })
     }
 
     /// This device's endpoint id (its member key).
@@ -268,6 +346,7 @@ impl SyncNode {
             return Err(NetError::NotAMember(peer.to_string()));
         }
         self.add_peer_addr(addr.clone());
+        let remembered = addr.clone();
         let conn = self
             .router
             .endpoint()
@@ -277,8 +356,82 @@ impl SyncNode {
                 peer: peer.to_string(),
                 reason: e.to_string(),
             })?;
+        self.remember(&remembered);
         tokio::spawn(run_connection(self.inner.clone(), conn, true));
         Ok(())
+    }
+
+    /// Remembers, durably, the direct addresses a peer was reached at, for the next start.
+    fn remember(&self, addr: &EndpointAddr) {
+        let ips: Vec<SocketAddr> = addr.ip_addrs().copied().collect();
+        if ips.is_empty() {
+            return;
+        }
+        let record = crate::store::PeerRecord {
+            addr: encode_addrs(&ips),
+            last_contact_ms: now_ms(),
+        };
+        if let Err(e) = self.with_node(|n| n.put_peer(addr.id.as_bytes(), &record)) {
+            tracing::warn!(%e, "cannot remember a peer's address");
+        }
+    }
+
+    /// Dials every roster member (writers, observers, replicas) not connected yet, by what is
+    /// known of them: addresses learned before (kept in the store), the local network, and the
+    /// council's relay. Returns how many connections were opened. Failures are expected (peers
+    /// are offline) and only logged.
+    pub async fn dial_roster(&self) -> usize {
+        let me = self.id();
+        let connected = self.connected();
+        let (members, known) = self.with_node(|n| {
+            let members: Vec<MemberId> = n
+                .replica()
+                .log()
+                .state()
+                .members
+                .iter()
+                .filter(|(_, m)| !m.removed)
+                .map(|(id, _)| *id)
+                .collect();
+            (members, n.peers().unwrap_or_default())
+        });
+        let mut attempts = tokio::task::JoinSet::new();
+        for m in members {
+            let Ok(id) = EndpointId::from_bytes(m.as_bytes()) else {
+                continue;
+            };
+            if id == me || connected.contains(&id) {
+                continue;
+            }
+            let mut addr = EndpointAddr::new(id);
+            if let Some(url) = &self.relay {
+                addr = addr.with_relay_url(url.clone());
+            }
+            if let Some(rec) = known.get(m.as_bytes()) {
+                addr = addr.with_addrs(decode_addrs(&rec.addr));
+            }
+            let this = self.clone();
+            attempts.spawn(async move {
+                match tokio::time::timeout(Duration::from_secs(5), this.connect(addr)).await {
+                    Ok(Ok(())) => true,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%e, "peer not reachable");
+                        false
+                    }
+                    Err(_) => {
+                        tracing::debug!(peer = %id, "peer did not answer in time");
+                        false
+                    }
+                }
+            });
+        }
+        let mut opened = 0;
+        while let Some(r) = attempts.join_next().await {
+            if matches!(r, Ok(true)) {
+                opened += 1;
+            }
+        }
+        opened
     }
 
     /// Runs `f` on the device's node (to read, or to make local edits whose items are then
@@ -287,29 +440,32 @@ impl SyncNode {
         f(&mut self.inner.node())
     }
 
-    /// Stores items this device made, then pushes them to every connected peer at once.
+    /// Pushes items this device made (already applied to its replica) to every connected peer,
+    /// and returns once they are durably stored: only then may the UI say they are saved.
     pub fn publish(&self, items: Vec<Item>) -> Result<(), NetError> {
-        self.inner.node().persist(&items)?;
-        for item in items {
-            let _ = self
-                .inner
-                .events
-                .send(Arc::new(Event { item, origin: None }));
+        for item in &items {
+            let _ = self.inner.events.send(Event::new(item.clone(), None));
         }
+        let store = self.inner.node().store_handle();
+        store.append(&items)?;
         self.inner.changed.notify_waiters();
         Ok(())
     }
 
-    /// Takes items this device signed but has not applied yet (a ballot, a session opening):
-    /// checks them like any received item, stores them, and pushes the accepted ones to every
-    /// connected peer. A refused item is returned with its reason and goes nowhere.
+    /// Takes an item this device signed but has not applied yet (a ballot, a session opening):
+    /// checks it like any received item, pushes it to every connected peer if accepted, and
+    /// returns once it is durably stored. A refused item is returned with its reason and goes
+    /// nowhere.
     pub fn submit(&self, item: Item) -> Result<Outcome, NodeError> {
-        let outcome = self.inner.node().receive(item.clone())?;
+        let (outcome, store) = {
+            let mut node = self.inner.node();
+            (node.apply(item.clone())?, node.store_handle())
+        };
         if outcome == Outcome::Applied {
-            let _ = self
-                .inner
-                .events
-                .send(Arc::new(Event { item, origin: None }));
+            let _ = self.inner.events.send(Event::new(item.clone(), None));
+        }
+        if outcome != Outcome::Duplicate {
+            store.append(std::slice::from_ref(&item))?;
         }
         self.inner.changed.notify_waiters();
         Ok(outcome)
@@ -361,6 +517,23 @@ impl SyncNode {
         {
             let notified = self.inner.changed.notified();
             let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
+        }
+        // Let the writer finish what it holds, then stop it: it owns a handle on the store.
+        drop(
+            self.inner
+                .to_disk
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        let handle = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(h) = handle {
+            let _ = tokio::task::spawn_blocking(move || h.join()).await;
         }
     }
 }
@@ -462,8 +635,7 @@ async fn run_connection(inner: Arc<Inner>, conn: Connection, dialer: bool) {
             ev = events.recv() => match ev {
                 Ok(ev) => {
                     if ev.origin != Some(peer) {
-                        let msg = proto::Message::Items(vec![ev.item.clone()]);
-                        ok = frame::write_frame(&mut send, &msg.encode()).await.is_ok();
+                        ok = frame::write_frame(&mut send, &ev.frame).await.is_ok();
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
@@ -491,4 +663,29 @@ async fn run_connection(inner: Arc<Inner>, conn: Connection, dialer: bool) {
     }
     drop(peers);
     inner.changed.notify_waiters();
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Addresses as stored in the peer table: one `ip:port` per line.
+fn encode_addrs(addrs: &[SocketAddr]) -> Vec<u8> {
+    addrs
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes()
+}
+
+fn decode_addrs(bytes: &[u8]) -> Vec<iroh::TransportAddr> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|l| l.parse::<SocketAddr>().ok())
+        .map(iroh::TransportAddr::Ip)
+        .collect()
 }
