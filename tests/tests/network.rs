@@ -470,3 +470,75 @@ async fn a_peer_reached_once_is_found_again_after_a_restart_without_a_relay() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observers_own_signed_write_is_refused_over_the_wire() {
+    let dir = tempfile::tempdir().expect("dir");
+    let c = council();
+    let hub = peer(&c, &c.deputies[0], dir.path(), "hub", None, true)
+        .await
+        .expect("hub");
+    let draft = new_draft(&hub, &c.deputies[0], vec![c.observer.member_id()]);
+    let hub_heads = hub.with_node(|n| n.replica().log().heads());
+    // A modified client: in a private copy of the log the observer is made a deputy, so its
+    // device produces a well-formed change under its own bound actor. It then signs that change
+    // against the council's real log heads, where it is an observer.
+    let mut private = c.replica().expect("log");
+    for op in hub.with_node(|n| n.replica().log().ops().cloned().collect::<Vec<_>>()) {
+        let _ = private.insert(op);
+    }
+    private
+        .create(
+            &c.secretary,
+            OpBody::SetRoles {
+                member: c.observer.member_id(),
+                roles: crdt_model::Roles::of(&[crdt_model::Role::Deputy]),
+            },
+            9,
+        )
+        .expect("private promotion");
+    let observer_dev = device(999, 1);
+    let mut d = crdt_model::document::Document::new(&private, draft).expect("doc");
+    let (_, ch) = d
+        .edit(&private, &observer_dev, 1, |e| {
+            e.splice(TextField::Body, 0, 0, "спостерігач")
+        })
+        .expect("edit in the private copy");
+    let raw = ch.expect("change").change().clone();
+    let observer_change = SignedChange::sign(
+        observer_dev.key(),
+        private.council_id(),
+        draft,
+        hub_heads,
+        raw,
+    );
+
+    let (conn, ep) = raw_client(&c.observer, &hub)
+        .await
+        .expect("an observer may connect to read");
+    let (mut send, _recv) = conn.open_bi().await.expect("stream");
+    let hello = hub.with_node(|n| proto::hello(n.replica()));
+    send_frame(&mut send, &proto::Message::Hello(hello).encode()).await;
+    send_frame(
+        &mut send,
+        &proto::Message::Items(vec![Item::Change(observer_change)]).encode(),
+    )
+    .await;
+    let refused = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Some(r) = hub.refusals().first() {
+                break r.reason.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("refused in time");
+    assert!(refused.contains("read-only"), "{refused}");
+    assert!(
+        hub.with_node(|n| body(n.replica(), &draft))
+            .is_some_and(|b| b.is_empty())
+    );
+    ep.close().await;
+    hub.shutdown().await;
+}
