@@ -30,6 +30,49 @@ pub enum Item {
     Ballot(SignedBallot),
 }
 
+const TAG_OP: u8 = 0;
+const TAG_CHANGE: u8 = 1;
+const TAG_STATEMENT: u8 = 2;
+const TAG_BALLOT: u8 = 3;
+
+impl Item {
+    /// The item's bytes: a kind tag (0 log operation, 1 change, 2 statement, 3 ballot), then
+    /// its signed wire form. The same bytes are stored on disk and sent to peers.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let (tag, bytes) = match self {
+            Item::Op(op) => (TAG_OP, op.to_bytes()),
+            Item::Change(c) => (TAG_CHANGE, c.to_bytes()),
+            Item::Statement(st) => (TAG_STATEMENT, st.to_bytes()),
+            Item::Ballot(b) => (TAG_BALLOT, b.to_bytes()),
+        };
+        let mut out = Vec::with_capacity(bytes.len() + 1);
+        out.push(tag);
+        out.extend_from_slice(&bytes);
+        out
+    }
+
+    /// Parses [`Item::to_bytes`]; says what is wrong with bytes that are not an item. Does not
+    /// check signatures or rights: [`Replica::receive`] does.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Item, String> {
+        match bytes.split_first() {
+            Some((&TAG_OP, rest)) => SignedOp::from_bytes(rest)
+                .map(Item::Op)
+                .map_err(|e| e.to_string()),
+            Some((&TAG_CHANGE, rest)) => SignedChange::from_bytes(rest)
+                .map(Item::Change)
+                .map_err(|e| e.to_string()),
+            Some((&TAG_STATEMENT, rest)) => SignedStatement::from_bytes(rest)
+                .map(Item::Statement)
+                .map_err(|e| e.to_string()),
+            Some((&TAG_BALLOT, rest)) => SignedBallot::from_bytes(rest)
+                .map(Item::Ballot)
+                .map_err(|e| e.to_string()),
+            Some((tag, _)) => Err(format!("unknown item kind {tag}")),
+            None => Err("empty item".into()),
+        }
+    }
+}
+
 /// Why an item was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -15,11 +15,8 @@ use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
-use crdt_model::document::SignedChange;
 use crdt_model::identity::{DEVICE_ID_LEN, Device, DeviceId, SecretKey};
-use crdt_model::log::SignedOp;
 use crdt_model::replica::{Item, Replica};
-use crdt_model::session::{SignedBallot, SignedStatement};
 use crdt_model::{CouncilId, SignedGenesis};
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
@@ -35,11 +32,6 @@ const PEERS: PeerTable = TableDefinition::new("peers");
 const PROGRESS: PeerTable = TableDefinition::new("sync_progress");
 /// Version 2 added the identity, peers and sync progress tables, and made the genesis optional.
 const FORMAT: &[u8] = b"council-store/2";
-
-const TAG_OP: u8 = 0;
-const TAG_CHANGE: u8 = 1;
-const TAG_STATEMENT: u8 = 2;
-const TAG_BALLOT: u8 = 3;
 
 /// Permission bits of the store file: read and write for its owner only.
 #[cfg(unix)]
@@ -461,8 +453,8 @@ impl Store {
         let items = tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
         for entry in items.iter().map_err(|e| err(e.into()))? {
             let (k, v) = entry.map_err(|e| err(e.into()))?;
-            let item =
-                decode_item(v.value()).map_err(|e| damaged(format!("item {}: {e}", k.value())))?;
+            let item = Item::from_bytes(v.value())
+                .map_err(|e| damaged(format!("item {}: {e}", k.value())))?;
             // Items were checked before they were stored; a refusal now means the file was edited.
             replica
                 .receive(item)
@@ -547,7 +539,7 @@ impl Store {
             let mut table = tx.open_table(ITEMS)?;
             let next = table.last()?.map_or(0, |(k, _)| k.value() + 1);
             for (i, item) in items.iter().enumerate() {
-                table.insert(next + i as u64, encode_item(item).as_slice())?;
+                table.insert(next + i as u64, item.to_bytes().as_slice())?;
             }
             end = next + items.len() as u64;
             Ok(())
@@ -667,37 +659,5 @@ impl Store {
             path: self.path.clone(),
             source,
         })
-    }
-}
-
-fn encode_item(item: &Item) -> Vec<u8> {
-    let (tag, bytes) = match item {
-        Item::Op(op) => (TAG_OP, op.to_bytes()),
-        Item::Change(c) => (TAG_CHANGE, c.to_bytes()),
-        Item::Statement(st) => (TAG_STATEMENT, st.to_bytes()),
-        Item::Ballot(b) => (TAG_BALLOT, b.to_bytes()),
-    };
-    let mut out = Vec::with_capacity(bytes.len() + 1);
-    out.push(tag);
-    out.extend_from_slice(&bytes);
-    out
-}
-
-fn decode_item(bytes: &[u8]) -> Result<Item, String> {
-    match bytes.split_first() {
-        Some((&TAG_OP, rest)) => SignedOp::from_bytes(rest)
-            .map(Item::Op)
-            .map_err(|e| e.to_string()),
-        Some((&TAG_CHANGE, rest)) => SignedChange::from_bytes(rest)
-            .map(Item::Change)
-            .map_err(|e| e.to_string()),
-        Some((&TAG_STATEMENT, rest)) => SignedStatement::from_bytes(rest)
-            .map(Item::Statement)
-            .map_err(|e| e.to_string()),
-        Some((&TAG_BALLOT, rest)) => SignedBallot::from_bytes(rest)
-            .map(Item::Ballot)
-            .map_err(|e| e.to_string()),
-        Some((tag, _)) => Err(format!("unknown item tag {tag}")),
-        None => Err("empty item".into()),
     }
 }

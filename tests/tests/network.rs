@@ -210,6 +210,20 @@ async fn send_frame(send: &mut iroh::endpoint::SendStream, payload: &[u8]) {
     let _ = send.write_all(payload).await;
 }
 
+/// The reason of the first item `node` refused, waiting for it (bounded).
+async fn first_refusal(node: &SyncNode) -> String {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Some(r) = node.refusals().first() {
+                break r.reason.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a refusal in time")
+}
+
 fn close_code(conn: &iroh::endpoint::Connection) -> Option<u64> {
     match conn.close_reason() {
         Some(iroh::endpoint::ConnectionError::ApplicationClosed(c)) => {
@@ -291,22 +305,8 @@ async fn a_forged_change_is_refused_and_not_forwarded_and_garbage_closes_only_th
         &proto::Message::Items(vec![Item::Change(forged)]).encode(),
     )
     .await;
-    assert!(
-        hub.wait_until(PATIENCE, |_| true).await
-            && tokio::time::timeout(PATIENCE, async {
-                loop {
-                    if !hub.refusals().is_empty() {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            })
-            .await
-            .is_ok(),
-        "the hub refused the forged change"
-    );
-    let refusal = &hub.refusals()[0];
-    assert!(refusal.reason.contains("actor"), "{}", refusal.reason);
+    let refused = first_refusal(&hub).await;
+    assert!(refused.contains("actor"), "{refused}");
     // Garbage on the same connection closes it, and only it.
     send_frame(&mut send, &[0xde, 0xad, 0xbe, 0xef]).await;
     tokio::time::timeout(PATIENCE, conn.closed())
@@ -524,16 +524,7 @@ async fn an_observers_own_signed_write_is_refused_over_the_wire() {
         &proto::Message::Items(vec![Item::Change(observer_change)]).encode(),
     )
     .await;
-    let refused = tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Some(r) = hub.refusals().first() {
-                break r.reason.clone();
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("refused in time");
+    let refused = first_refusal(&hub).await;
     assert!(refused.contains("read-only"), "{refused}");
     assert!(
         hub.with_node(|n| body(n.replica(), &draft))

@@ -7,11 +7,8 @@
 //! data to be checked: a peer never tells another what to believe.
 
 use automerge::ChangeHash;
-use crdt_model::document::SignedChange;
 use crdt_model::encoding::{DecodeError, Reader, Writer};
-use crdt_model::log::SignedOp;
 use crdt_model::replica::{Item, Replica};
-use crdt_model::session::{SignedBallot, SignedStatement};
 use crdt_model::{CouncilId, DocId, OpId};
 
 /// The protocol's ALPN. Bump the version on any change to the bytes below.
@@ -64,39 +61,14 @@ pub enum Message {
     Items(Vec<Item>),
 }
 
-const TAG_OP: u8 = 0;
-const TAG_CHANGE: u8 = 1;
-const TAG_STATEMENT: u8 = 2;
-const TAG_BALLOT: u8 = 3;
-
-/// Encodes one item with its kind tag.
+/// Encodes one item as a length-prefixed [`Item::to_bytes`].
 pub fn encode_item(item: &Item, w: &mut Writer) {
-    let (tag, bytes) = match item {
-        Item::Op(op) => (TAG_OP, op.to_bytes()),
-        Item::Change(c) => (TAG_CHANGE, c.to_bytes()),
-        Item::Statement(st) => (TAG_STATEMENT, st.to_bytes()),
-        Item::Ballot(b) => (TAG_BALLOT, b.to_bytes()),
-    };
-    w.u8(tag).bytes(&bytes);
+    w.bytes(&item.to_bytes());
 }
 
 /// Decodes [`encode_item`].
 pub fn decode_item(r: &mut Reader<'_>) -> Result<Item, DecodeError> {
-    let tag = r.u8("item kind")?;
-    let bytes = r.bytes("item", MAX_FRAME)?;
-    let parsed = match tag {
-        TAG_OP => SignedOp::from_bytes(bytes).map(Item::Op).ok(),
-        TAG_CHANGE => SignedChange::from_bytes(bytes).map(Item::Change).ok(),
-        TAG_STATEMENT => SignedStatement::from_bytes(bytes).map(Item::Statement).ok(),
-        TAG_BALLOT => SignedBallot::from_bytes(bytes).map(Item::Ballot).ok(),
-        tag => {
-            return Err(DecodeError::BadTag {
-                what: "item kind",
-                tag,
-            });
-        }
-    };
-    parsed.ok_or(DecodeError::Invalid {
+    Item::from_bytes(r.bytes("item", MAX_FRAME)?).map_err(|_| DecodeError::Invalid {
         what: "item",
         why: "its signed bytes do not decode",
     })
