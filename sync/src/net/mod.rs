@@ -26,7 +26,7 @@ use iroh::{
     Endpoint, EndpointAddr, EndpointId, NetReportConfig, RelayConfig, RelayMap, RelayMode, RelayUrl,
 };
 use thiserror::Error;
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, broadcast};
 
 pub use blobs::{AttachError, BLOBS_ALPN, Fetched, Progress, blob_dir};
 pub use frame::FrameError;
@@ -588,72 +588,76 @@ async fn run_connection(inner: Arc<Inner>, conn: Connection, dialer: bool) {
         .entry(peer)
         .or_insert(0) += 1;
     let catch_up = proto::missing(inner.node().replica(), &theirs);
-    // Reading runs in its own task: reading a frame is not cancel-safe.
-    let (frames_tx, mut frames) = mpsc::channel::<Result<Vec<u8>, FrameError>>(64);
-    let reader = tokio::spawn(async move {
-        loop {
-            let f = frame::read_frame(&mut recv, proto::MAX_FRAME).await;
-            let stop = f.is_err();
-            if frames_tx.send(f).await.is_err() || stop {
+    // Sending runs in its own task (catch-up, then every new item as it is accepted); this task
+    // reads. Neither waits on the other, and neither needs a cancel-unsafe select.
+    let sender = {
+        let inner = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            for batch in proto::batches(catch_up) {
+                if frame::write_frame(&mut send, &batch.encode())
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            loop {
+                match events.recv().await {
+                    Ok(ev) => {
+                        if ev.origin != Some(peer)
+                            && frame::write_frame(&mut send, &ev.frame).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Too far behind: send everything after their hello again; duplicates
+                        // are dropped on their side.
+                        let Some(inner) = inner.upgrade() else {
+                            return;
+                        };
+                        let again = proto::missing(inner.node().replica(), &theirs);
+                        drop(inner);
+                        for batch in proto::batches(again) {
+                            if frame::write_frame(&mut send, &batch.encode())
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
+    };
+    loop {
+        match frame::read_frame(&mut recv, proto::MAX_FRAME).await {
+            Ok(bytes) => match proto::Message::decode(&bytes) {
+                Ok(proto::Message::Items(items)) => {
+                    for item in items {
+                        inner.receive(item, peer);
+                    }
+                }
+                Ok(proto::Message::Hello(_)) => {}
+                Err(e) => {
+                    inner.refuse(peer, format!("malformed frame: {e}"));
+                    conn.close(close::MALFORMED.into(), b"malformed frame");
+                    break;
+                }
+            },
+            Err(FrameError::TooLarge { len, .. }) => {
+                inner.refuse(peer, format!("oversized frame of {len} bytes"));
+                conn.close(close::TOO_LARGE.into(), b"frame too large");
                 break;
             }
-        }
-    });
-    let mut ok = true;
-    for batch in proto::batches(catch_up) {
-        if frame::write_frame(&mut send, &batch.encode())
-            .await
-            .is_err()
-        {
-            ok = false;
-            break;
+            Err(FrameError::Closed(_)) => break,
         }
     }
-    while ok {
-        tokio::select! {
-            f = frames.recv() => match f {
-                Some(Ok(bytes)) => match proto::Message::decode(&bytes) {
-                    Ok(proto::Message::Items(items)) => {
-                        for item in items {
-                            inner.receive(item, peer);
-                        }
-                    }
-                    Ok(proto::Message::Hello(_)) => {}
-                    Err(e) => {
-                        inner.refuse(peer, format!("malformed frame: {e}"));
-                        conn.close(close::MALFORMED.into(), b"malformed frame");
-                        ok = false;
-                    }
-                },
-                Some(Err(FrameError::TooLarge { len, .. })) => {
-                    inner.refuse(peer, format!("oversized frame of {len} bytes"));
-                    conn.close(close::TOO_LARGE.into(), b"frame too large");
-                    ok = false;
-                }
-                Some(Err(FrameError::Closed(_))) | None => ok = false,
-            },
-            ev = events.recv() => match ev {
-                Ok(ev) => {
-                    if ev.origin != Some(peer) {
-                        ok = frame::write_frame(&mut send, &ev.frame).await.is_ok();
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    // Too far behind: send everything after their hello again; duplicates are
-                    // dropped on their side.
-                    let again = proto::missing(inner.node().replica(), &theirs);
-                    for batch in proto::batches(again) {
-                        if frame::write_frame(&mut send, &batch.encode()).await.is_err() {
-                            ok = false;
-                            break;
-                        }
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => ok = false,
-            },
-        }
-    }
-    reader.abort();
+    sender.abort();
+    // Wait for the sender to be gone, so that nothing outlives the connection's guard.
+    let _ = sender.await;
     let mut peers = inner.peers.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(n) = peers.get_mut(&peer) {
         *n -= 1;
