@@ -25,7 +25,7 @@ pub fn exchange(from: &Node, to: &mut Node) -> Result<usize, council_sync::NodeE
 
 /// Items a peer holds, for comparisons.
 pub fn item_count(node: &Node) -> usize {
-    node.replica().items().len()
+    node.replica().item_count()
 }
 
 /// Every await in these tests is bounded by this: nothing may hang on an unreachable service.
