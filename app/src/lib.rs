@@ -6,5 +6,15 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod bundle;
 pub mod cli;
+pub mod demo;
+pub mod engine;
+pub mod host;
+pub mod i18n;
+pub mod minutes;
 pub mod profile;
+pub mod publish;
+pub mod search;
+pub mod views;
+pub mod ui;

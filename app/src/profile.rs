@@ -3,7 +3,24 @@
 
 use std::path::{Path, PathBuf};
 
-use council_sync::{Node, OpenError, Store};
+use council_sync::{GenesisError, Node, OpenError, Store};
+use crdt_model::{Genesis, Role, Roles, Rules, SignedGenesis};
+use thiserror::Error;
+
+/// Why a council could not be created on this device.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CreateError {
+    /// The store could not be opened or made.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// This device already belongs to a council.
+    #[error(transparent)]
+    Genesis(#[from] GenesisError),
+    /// The founding record could not be signed (e.g. a name that is too long).
+    #[error("{0}")]
+    Invalid(String),
+}
 
 /// Where a device keeps its store.
 #[derive(Debug, Clone)]
@@ -44,5 +61,39 @@ impl Profile {
     /// The device's council: its store and replica. Never creates anything.
     pub fn node(&self) -> Result<Node, OpenError> {
         Node::open(&self.store_path())
+    }
+
+    /// Creates a council on this device (its store is made now if `council key` has not made
+    /// it); the device's member becomes its founder and secretary.
+    pub fn create_council(
+        &self,
+        name: &str,
+        founder_name: &str,
+        rules: Rules,
+        now_ms: u64,
+    ) -> Result<SignedGenesis, CreateError> {
+        let mut store = self.store()?;
+        if store.genesis().is_some() {
+            return Err(OpenError::AlreadyExists {
+                path: self.store_path(),
+            }
+            .into());
+        }
+        let device = store.identity().clone();
+        let mut nonce = [0u8; 16];
+        nonce.copy_from_slice(&crdt_model::DeviceId::generate().0);
+        let genesis = Genesis {
+            name: name.to_string(),
+            rules,
+            founder: device.member_id(),
+            founder_name: founder_name.to_string(),
+            founder_roles: Roles::of(&[Role::Secretary]),
+            created_ms: now_ms,
+            nonce,
+        }
+        .sign(device.key())
+        .map_err(|e| CreateError::Invalid(e.to_string()))?;
+        store.set_genesis(&genesis)?;
+        Ok(genesis)
     }
 }

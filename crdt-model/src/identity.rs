@@ -5,6 +5,7 @@
 //! member's [`MemberId`] *is* the endpoint id of each of their devices: the network layer can check
 //! who is connecting without a second key.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
@@ -73,7 +74,7 @@ impl MemberId {
 
     /// The dalek key, or an error if the bytes are not a valid point.
     pub fn verifying_key(&self) -> Result<VerifyingKey, KeyError> {
-        VerifyingKey::from_bytes(&self.0).map_err(|_| KeyError::NotAPoint)
+        cached_key(&self.0)
     }
 }
 
@@ -87,6 +88,30 @@ impl fmt::Display for MemberId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_hex())
     }
+}
+
+/// Most decompressed keys kept; a council has far fewer members, so the cache never churns in
+/// practice, and a flood of strangers' keys only empties it.
+const KEY_CACHE: usize = 4096;
+
+/// Decompressing an ed25519 key (a field square root) costs about a third of a signature check,
+/// and every item of a council is signed by one of a few dozen members: keep them decompressed.
+/// Pure memoization (the result for given bytes never changes), shared by every replica.
+fn cached_key(bytes: &[u8; 32]) -> Result<VerifyingKey, KeyError> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<[u8; 32], VerifyingKey>>> =
+        std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(k) = cache.lock().ok().and_then(|c| c.get(bytes).copied()) {
+        return Ok(k);
+    }
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::NotAPoint)?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= KEY_CACHE {
+            c.clear();
+        }
+        c.insert(*bytes, key);
+    }
+    Ok(key)
 }
 
 /// A key that could not be used.

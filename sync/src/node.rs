@@ -42,6 +42,19 @@ impl Node {
         })
     }
 
+    /// Creates a device store for the member holding `key` (see [`Store::create_for`]).
+    pub fn create_for(
+        path: &Path,
+        genesis: SignedGenesis,
+        key: crdt_model::SecretKey,
+    ) -> Result<Node, OpenError> {
+        let store = Store::create_for(path, Some(&genesis), key)?;
+        Ok(Node {
+            replica: Replica::new(genesis),
+            store: Arc::new(store),
+        })
+    }
+
     /// Opens a device's store and rebuilds its replica.
     pub fn open(path: &Path) -> Result<Node, OpenError> {
         let (store, replica) = Store::open(path)?;

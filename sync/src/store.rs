@@ -30,6 +30,14 @@ const ITEMS: TableDefinition<u64, &[u8]> = TableDefinition::new("items");
 type PeerTable = TableDefinition<'static, &'static [u8; 32], &'static [u8]>;
 const PEERS: PeerTable = TableDefinition::new("peers");
 const PROGRESS: PeerTable = TableDefinition::new("sync_progress");
+/// The device's settings (relay URL, language…), by name. Added to format 2 without a version
+/// bump: an older store simply has no settings yet.
+const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+/// Setting: the council relay's URL this device uses (UTF-8).
+pub const SETTING_RELAY: &str = "relay";
+/// Setting: the language of the app (`uk`, `bg` or `en`).
+pub const SETTING_LANGUAGE: &str = "language";
+
 /// Version 2 added the identity, peers and sync progress tables, and made the genesis optional.
 const FORMAT: &[u8] = b"council-store/2";
 
@@ -290,7 +298,23 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
-        Store::init(path, Some(genesis))
+        Store::init(path, Some(genesis), SecretKey::generate())
+    }
+
+    /// Creates a new store for the member holding `key` (restoring a backup on a new device,
+    /// or the demo's simulated colleagues), with a new device id so that its edits never reuse
+    /// another device's automerge actor. Refuses to touch an existing store.
+    pub fn create_for(
+        path: &Path,
+        genesis: Option<&SignedGenesis>,
+        key: SecretKey,
+    ) -> Result<Store, OpenError> {
+        if !absent_or_empty(path)? {
+            return Err(OpenError::AlreadyExists {
+                path: path.to_path_buf(),
+            });
+        }
+        Store::init(path, genesis, key)
     }
 
     /// Opens the device's store at `path`, or creates it (empty, with a new device identity,
@@ -298,7 +322,7 @@ impl Store {
     /// reported, never overwritten.
     pub fn open_or_create(path: &Path) -> Result<Store, OpenError> {
         if absent_or_empty(path)? {
-            Store::init(path, None)
+            Store::init(path, None, SecretKey::generate())
         } else {
             Store::open_existing(path)
         }
@@ -332,14 +356,18 @@ impl Store {
 
     /// Creates the store in a temporary file beside `path` and moves it into place once
     /// complete, so that a crash during creation never leaves half a store at `path`.
-    fn init(path: &Path, genesis: Option<&SignedGenesis>) -> Result<Store, OpenError> {
+    fn init(
+        path: &Path,
+        genesis: Option<&SignedGenesis>,
+        key: SecretKey,
+    ) -> Result<Store, OpenError> {
         let tmp = with_suffix(path, ".new");
         create_private_file(&tmp)?;
         let db = Database::create(&tmp).map_err(|source| OpenError::Unreadable {
             path: tmp.clone(),
             source,
         })?;
-        let device = Device::new(SecretKey::generate(), DeviceId::generate());
+        let device = Device::new(key, DeviceId::generate());
         let err = read_err(path);
         let tx = db.begin_write().map_err(|e| err(e.into()))?;
         {
@@ -592,6 +620,39 @@ impl Store {
                     .ok_or_else(|| self.damaged("peer address"))
             })
             .collect()
+    }
+
+    /// Saves the device setting `name` (e.g. [`SETTING_RELAY`]), durably.
+    pub fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), WriteError> {
+        self.write(|tx| {
+            tx.open_table(SETTINGS)?.insert(name, value)?;
+            Ok(())
+        })
+    }
+
+    /// Forgets the device setting `name`, durably.
+    pub fn remove_setting(&self, name: &str) -> Result<(), WriteError> {
+        self.write(|tx| {
+            tx.open_table(SETTINGS)?.remove(name)?;
+            Ok(())
+        })
+    }
+
+    /// The device setting `name`, if it was ever saved.
+    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, ReadError> {
+        let run = || -> Result<Option<Vec<u8>>, redb::Error> {
+            let tx = self.db.begin_read()?;
+            let t = match tx.open_table(SETTINGS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            Ok(t.get(name)?.map(|v| v.value().to_vec()))
+        };
+        run().map_err(|source| ReadError::Redb {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// Saves what the sync protocol remembers about `peer`, durably, replacing what was saved.

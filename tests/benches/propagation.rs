@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use council_sync::net::SyncNode;
+use council_tests::archive::{self, ArchiveSpec};
 use council_tests::{PATIENCE, act, peer};
-use crdt_model::document::TextField;
 use crdt_model::log::{DocSpec, OpBody};
 use crdt_model::replica::Item;
-use crdt_model::sample::{SampleCouncil, device};
+use crdt_model::sample::SampleCouncil;
 use crdt_model::session::{Choice, StatementKind};
 use iroh::endpoint::{Connection, presets};
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
@@ -277,106 +277,31 @@ async fn archive(
     ballots: usize,
 ) -> Result<(f64, f64, usize, u64), Error> {
     let dir = tempfile::tempdir()?;
-    let voters = 30usize;
-    let (c, _) = SampleCouncil::new(voters as u32 + 1, voters as u32 - 1)?;
-    let holder = peer(&c, &c.secretary, dir.path(), "holder", None, true).await?;
     let gen_start = Instant::now();
-    // Drafts: each written by a deputy in a few commits.
-    for d in 0..drafts {
-        let author = d % c.deputies.len();
-        let op = holder.with_node(|n| {
-            n.replica_mut().log_mut().create(
-                &c.deputies[author],
-                OpBody::CreateDocument {
-                    spec: DocSpec::Draft { co_authors: vec![] },
-                },
-                d as u64,
-            )
-        })?;
-        let id = op.id();
-        let mut items = vec![Item::Op(op)];
-        holder.with_node(|n| -> Result<(), Error> {
-            let (log, doc) = n.replica_mut().document_mut(&id).ok_or("doc")?;
-            for k in 0..5 {
-                let (_, ch) = doc.edit(log, &device(author as u32 + 2, 1), k, |e| {
-                    e.splice(
-                        TextField::Body,
-                        0,
-                        0,
-                        &format!("Пункт {k}. Рада вирішила затвердити положення номер {d}.\n"),
-                    )
-                })?;
-                items.extend(ch.map(Item::Change));
-            }
-            Ok(())
-        })?;
-        holder.publish(items)?;
-    }
-    // Sessions with polls and ballots.
-    let per_session = ballots.div_ceil(sessions.max(1));
-    let polls_per_session = per_session.div_ceil(voters);
-    let doc = holder
-        .with_node(|n| n.replica().documents().keys().next().copied())
-        .ok_or("no draft")?;
-    let mut made = 0usize;
-    for s in 0..sessions {
-        let session = act::open_session(&holder, &c.chair, &format!("Сесія {s}"), doc)?;
-        let all_keys: Vec<&crdt_model::SecretKey> = c.deputies.iter().chain([&c.chair]).collect();
-        for k in &all_keys {
-            act::say(
-                &holder,
-                session,
-                k,
-                StatementKind::Present {
-                    member: k.member_id(),
-                },
-            )?;
-        }
-        for p in 0..polls_per_session {
-            if made >= ballots {
-                break;
-            }
-            let poll = if p == 0 {
-                act::open_poll(&holder, session, &c.chair, doc)?
-            } else {
-                let open = holder
-                    .with_node(|n| {
-                        n.replica()
-                            .session(&session)
-                            .map(|s| s.poll_open(0, doc, vec![], &format!("Питання {p}"), None))
-                    })
-                    .ok_or("session")?;
-                act::say(&holder, session, &c.chair, StatementKind::OpenPoll(open))?.id()
-            };
-            for k in &all_keys {
-                if made >= ballots {
-                    break;
-                }
-                act::vote(&holder, k, poll, 1, Choice::For)?;
-                made += 1;
-            }
-            act::close_poll(&holder, session, &c.chair, poll)?;
-        }
-    }
-    let items = holder.with_node(|n| n.replica().item_count());
+    let spec = ArchiveSpec {
+        drafts,
+        sessions,
+        ballots,
+        ..ArchiveSpec::default()
+    };
+    let at = dir.path().to_path_buf();
+    let made = tokio::task::spawn_blocking(move || archive::generate(&at, &spec)).await??;
+    let items = made.items;
     eprintln!(
         "archive generated in {:.1} s: {items} items",
         gen_start.elapsed().as_secs_f64()
     );
-    let stored = holder.with_node(|n| n.stored());
 
     // Floor: read every stored item's bytes back from the holder's database file.
-    holder.shutdown().await;
-    drop(holder);
-    let path = dir.path().join("holder.redb");
     let start = Instant::now();
-    let store = council_sync::Store::open_existing(&path)?;
+    let store = council_sync::Store::open_existing(&made.store)?;
     let total_bytes = store.read_all_item_bytes()?;
     let local_ms = start.elapsed().as_secs_f64() * 1e3;
     drop(store);
 
-    let holder = peer(&c, &c.secretary, dir.path(), "holder", None, true).await?;
-    let fresh = peer(&c, &c.deputies[0], dir.path(), "fresh", None, true).await?;
+    let c = &made.council;
+    let holder = peer(c, &c.secretary, dir.path(), "archive", None, true).await?;
+    let fresh = peer(c, &c.deputies[0], dir.path(), "fresh", None, true).await?;
     let start = Instant::now();
     fresh.connect(holder.addr()).await?;
     let want = items;
@@ -387,7 +312,6 @@ async fn archive(
         return Err("archive did not sync".into());
     }
     let sync_ms = start.elapsed().as_secs_f64() * 1e3;
-    let _ = stored;
     fresh.shutdown().await;
     holder.shutdown().await;
     Ok((sync_ms, local_ms, items, total_bytes))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the independent Python verifier over docs/test-vectors.json.
+# Runs the independent Python verifier over docs/test-vectors.json, then over the example
+# signed bundle docs/example-bundle.json.
 # Creates a virtual environment under target/pyvenv on first use and installs PyNaCl into it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -10,4 +11,5 @@ fi
 if ! "$venv/bin/python" -c "import nacl" 2>/dev/null; then
     "$venv/bin/pip" install --quiet pynacl
 fi
-exec "$venv/bin/python" "$root/tests/python/verify.py" "$root/docs/test-vectors.json"
+"$venv/bin/python" "$root/tests/python/verify.py" "$root/docs/test-vectors.json"
+"$venv/bin/python" "$root/tests/python/verify.py" --bundle "$root/docs/example-bundle.json"

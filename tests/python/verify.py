@@ -2,8 +2,15 @@
 """An independent verifier of Council poll tallies, written from docs/format.md alone.
 
 Usage: verify.py [docs/test-vectors.json]
+       verify.py --bundle FILE
 Recomputes the report of every vector and compares it with the expected one.
 Prints one line per mismatch and a final line "N passed, M failed"; exits 1 on any mismatch.
+
+With --bundle, verifies every poll of a signed bundle (docs/format.md section 10) against the
+context the bundle states for it, after checking that the council id is the hash of the bundle's
+genesis and that the context and the poll's statements all name that council. Prints one line
+per poll and a final line "N polls verified, M failed"; exits 1 if any poll fails or the file is
+not a bundle.
 """
 
 import hashlib
@@ -19,6 +26,8 @@ SIGN_BALLOT = b"council/v1/sign/ballot\0"
 ID_STATEMENT = b"council/v1/id/statement\0"
 ID_BALLOT = b"council/v1/id/ballot\0"
 ID_COUNTED = b"council/v1/id/counted\0"
+ID_GENESIS = b"council/v1/id/genesis\0"
+BUNDLE_FORMAT = "council-bundle/1"
 
 THRESHOLDS = ["more-than-half", "two-thirds", "three-quarters", "four-fifths", "unanimous"]
 BASES = ["votes-for-against", "votes-cast", "present", "all-seats"]
@@ -458,7 +467,99 @@ def verify(ctx, open_hex, close_hex, ballots_hex):
     }
 
 
+class NotABundle(Exception):
+    pass
+
+
+def load_bundle(path):
+    """Reads a bundle and checks its frame: format, council id = hash of the genesis body."""
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read().decode("utf-8"))
+    except OSError as e:
+        raise NotABundle("cannot read: %s" % e)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise NotABundle("not JSON: %s" % e)
+    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
+        raise NotABundle("format is %r, not %r" % (
+            data.get("format") if isinstance(data, dict) else None, BUNDLE_FORMAT))
+    try:
+        council = bytes.fromhex(data["council"])
+        body, _sig = wire(bytes.fromhex(data["genesis"]), 64 * 1024)
+        polls = data["polls"]
+    except (KeyError, TypeError, ValueError, Malformed) as e:
+        raise NotABundle("council, genesis or polls missing or malformed: %r" % (e,))
+    if len(council) != 32 or sha(ID_GENESIS, body) != council:
+        raise NotABundle("the council id is not the hash of the genesis")
+    if not isinstance(polls, list):
+        raise NotABundle("polls is not a list")
+    return council, polls
+
+
+def council_problems(council, p):
+    """The ways a poll's context and statements fail to name the bundle's council."""
+    problems = []
+    if p["context"]["council"] != council.hex():
+        problems.append("the context names another council")
+    for name in ("open", "close"):
+        if p[name] is None:
+            continue
+        try:
+            st = decode_statement(bytes.fromhex(p[name]))
+        except (Malformed, ValueError):
+            continue  # the tally verification reports it
+        if st["council"] != council:
+            problems.append("the %s statement names another council" % name)
+    return problems
+
+
+def summary(report):
+    if "error" in report:
+        return report["error"]
+    c = report["counts"]
+    line = "%d for, %d against, %d abstain" % (c["for"], c["against"], c["abstain"])
+    if report["outcome"]:
+        line += ", " + report["outcome"]
+    elif not report["closed"]:
+        line += ", still open"
+    failed = ["%s (%s)" % (k["name"], ", ".join(k["offending"]))
+              for k in report["checks"] if k["result"] == "fail"]
+    if failed:
+        line += "; failed: " + "; ".join(failed)
+    return line
+
+
+def verify_bundle(path):
+    try:
+        council, polls = load_bundle(path)
+    except NotABundle as e:
+        print("%s: %s" % (path, e))
+        return 1
+    verified = failed = 0
+    for i, p in enumerate(polls):
+        try:
+            problems = council_problems(council, p)
+            report = verify(p["context"], p["open"], p["close"], p["ballots"])
+        except (KeyError, TypeError, ValueError) as e:
+            print("FAIL poll #%d: malformed entry (%r)" % (i, e))
+            failed += 1
+            continue
+        if "error" not in report and report["poll"] != p["poll"]:
+            problems.append("the poll id is not the open statement's id")
+        ok = "error" not in report and report["verified"] and not problems
+        verified, failed = verified + ok, failed + (not ok)
+        print("%s %s %s: %s%s" % ("ok  " if ok else "FAIL", p["poll"][:16], p["title"],
+                                  summary(report), "".join("; " + x for x in problems)))
+    print("%d polls verified, %d failed" % (verified, failed))
+    return 1 if failed else 0
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--bundle":
+        if len(sys.argv) != 3:
+            print("usage: verify.py --bundle FILE")
+            return 2
+        return verify_bundle(sys.argv[2])
     path = sys.argv[1] if len(sys.argv) > 1 else "docs/test-vectors.json"
     with open(path, encoding="utf-8") as f:
         data = json.load(f)

@@ -2,6 +2,8 @@
 //! disk. The tests live in `tests/`; this library holds what they share.
 #![deny(missing_docs)]
 
+pub mod archive;
+
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;

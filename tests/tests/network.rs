@@ -80,6 +80,11 @@ async fn a_keystroke_reaches_a_connected_peer_without_waiting_for_a_timer() {
     assert!(has_text(&a, draft, "Стаття 2.").await);
     // Far below any periodic timer: the push is immediate.
     assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        a.links(),
+        vec![(b.id(), council_sync::net::Link::Direct)],
+        "the sync status can tell the peer is reached directly"
+    );
     a.shutdown().await;
     b.shutdown().await;
 }
@@ -179,6 +184,11 @@ async fn everything_works_through_the_relay_alone() {
     let draft = new_draft(&a, &c.deputies[0], vec![c.deputies[1].member_id()]);
     type_into(&a, draft, 2, "через реле");
     assert!(has_text(&b, draft, "через реле").await);
+    assert_eq!(
+        a.links(),
+        vec![(b.id(), council_sync::net::Link::Relay)],
+        "the sync status can tell the peer is reached through the relay"
+    );
     a.shutdown().await;
     b.shutdown().await;
     relay.stop().await;
@@ -532,4 +542,43 @@ async fn an_observers_own_signed_write_is_refused_over_the_wire() {
     );
     ep.close().await;
     hub.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_reaches_the_council_through_any_member_a_ticket_names() {
+    let dir = tempfile::tempdir().expect("dir");
+    let c = council();
+    let member = peer(&c, &c.deputies[0], dir.path(), "member", None, true)
+        .await
+        .expect("member");
+    // The newcomer (already admitted by the secretary) holds only the genesis from the ticket:
+    // the roster it holds lists nobody but the founder.
+    let node = council_sync::Node::create(&dir.path().join("new.redb"), c.genesis.clone())
+        .expect("newcomer's store");
+    let config = council_sync::net::NetConfig {
+        relay: None,
+        bind: (std::net::Ipv4Addr::LOCALHOST, 0).into(),
+        direct: true,
+        lan: false,
+    };
+    let newcomer = SyncNode::spawn(node, &c.deputies[1], config)
+        .await
+        .expect("newcomer");
+    assert!(
+        newcomer.connect(member.addr()).await.is_err(),
+        "an ordinary connect only dials the roster it holds"
+    );
+    newcomer
+        .connect_introduced(member.addr())
+        .await
+        .expect("the ticket's member is dialled");
+    let me = c.deputies[1].member_id();
+    assert!(
+        newcomer
+            .wait_until(PATIENCE, move |r| r.log().state().members.contains_key(&me))
+            .await,
+        "the roster that admits the newcomer arrives"
+    );
+    newcomer.shutdown().await;
+    member.shutdown().await;
 }

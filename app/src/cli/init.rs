@@ -3,10 +3,10 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use crdt_model::{Genesis, Role, Roles, Rules};
+use crdt_model::Rules;
 
 use super::{CliError, now_ms, warn_if_loosened};
-use crate::profile::Profile;
+use crate::profile::{CreateError, Profile};
 
 /// Which country's rules of procedure to start from.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,35 +42,21 @@ pub fn cmd_init(profile: &Profile, args: InitArgs, out: &mut dyn Write) -> Resul
     if args.name.trim().is_empty() {
         return Err(CliError::Usage("--name must not be empty".into()));
     }
-    let mut store = profile.store()?;
-    warn_if_loosened(&store);
-    if store.genesis().is_some() {
-        return Err(council_sync::OpenError::AlreadyExists {
-            path: profile.store_path(),
-        }
-        .into());
-    }
-    let device = store.identity().clone();
     let rules = match args.preset {
         Preset::Ukraine => Rules::ukraine(args.seats),
         Preset::Bulgaria => Rules::bulgaria(args.seats),
     };
-    let mut nonce = [0u8; 16];
-    nonce.copy_from_slice(&crdt_model::DeviceId::generate().0);
-    let genesis = Genesis {
-        name: args.name,
-        rules,
-        founder: device.member_id(),
-        founder_name: args.founder_name,
-        founder_roles: Roles::of(&[Role::Secretary]),
-        created_ms: now_ms(),
-        nonce,
+    let genesis = profile
+        .create_council(&args.name, &args.founder_name, rules, now_ms())
+        .map_err(|e| match e {
+            CreateError::Open(o) => CliError::Open(o),
+            CreateError::Genesis(g) => CliError::Genesis(g),
+            CreateError::Invalid(m) => CliError::Usage(m),
+        })?;
+    if let Ok(store) = profile.store() {
+        warn_if_loosened(&store);
     }
-    .sign(device.key())
-    .map_err(|e| CliError::Usage(e.to_string()))?;
-    let id = genesis.id();
-    store.set_genesis(&genesis)?;
-    writeln!(out, "council: {id}")?;
-    writeln!(out, "founder (you, secretary): {}", device.member_id())?;
+    writeln!(out, "council: {}", genesis.id())?;
+    writeln!(out, "founder (you, secretary): {}", genesis.genesis().founder)?;
     Ok(())
 }

@@ -18,9 +18,11 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::transaction::CommitOptions;
-use automerge::{ActorId, Automerge, AutomergeError, Change, ChangeHash, ReadDoc};
+use automerge::{ActorId, Automerge, AutomergeError, Change, ReadDoc};
 use thiserror::Error;
 
+/// A version of a document is a set of these (automerge change hashes).
+pub use automerge::ChangeHash;
 pub use envelope::{ChangeDecodeError, MAX_CHANGE_BYTES, SignedChange};
 pub use history::{ChangeRecord, ParagraphDiff};
 pub use schema::{AgendaItem, Edit, TextField, fields};
@@ -246,6 +248,15 @@ impl Document {
             },
             _ => None,
         }
+    }
+
+    /// Whether an agenda was published (see [`Edit::set_published`]).
+    pub fn published(&self) -> bool {
+        matches!(
+            self.doc.get(automerge::ROOT, "published"),
+            Ok(Some((automerge::Value::Scalar(s), _)))
+                if matches!(s.as_ref(), automerge::ScalarValue::Boolean(true))
+        )
     }
 
     /// An agenda's items now.

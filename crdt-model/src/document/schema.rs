@@ -113,6 +113,44 @@ impl Edit<'_, '_> {
         Ok(())
     }
 
+    /// Like [`Edit::splice`], but `pos` and `del` count characters of the field *as it was at
+    /// version `base`* (what an editor showed when the person typed). Positions are carried to
+    /// the current text through automerge cursors, so an edit made while someone else's change
+    /// arrived still lands where it was typed. A range whose characters were all deleted
+    /// meanwhile collapses to where they were.
+    pub fn splice_from(
+        &mut self,
+        field: TextField,
+        base: &[ChangeHash],
+        pos: usize,
+        del: usize,
+        text: &str,
+    ) -> Result<(), EditError> {
+        let obj = self.field(field)?;
+        let base_len = self.tx.length_at(&obj, base);
+        if pos > base_len || pos + del > base_len {
+            return Err(EditError::OutOfRange {
+                pos,
+                del,
+                len: base_len,
+            });
+        }
+        let now = |this: &Self, p: usize| -> Result<usize, EditError> {
+            if p >= base_len {
+                return Ok(this.tx.length(&obj));
+            }
+            let cursor = this.tx.get_cursor(&obj, p, Some(base))?;
+            Ok(this.tx.get_cursor_position(&obj, &cursor, None)?)
+        };
+        let start = now(self, pos)?;
+        let end = if del == 0 {
+            start
+        } else {
+            now(self, pos + del)?.max(start)
+        };
+        self.splice(field, start, end - start, text)
+    }
+
     /// Replaces the whole field with `text`, as the smallest set of character edits (so that a
     /// concurrent edit elsewhere in the field survives).
     pub fn set_text(&mut self, field: TextField, text: &str) -> Result<(), EditError> {
@@ -127,6 +165,16 @@ impl Edit<'_, '_> {
             return Err(EditError::NoSuchField("recommendation".into()));
         }
         self.tx.put(ROOT, "recommendation", value)?;
+        Ok(())
+    }
+
+    /// Marks an agenda as published (or withdraws it): the secretary's signed statement that
+    /// this version is the one sent to the members.
+    pub fn set_published(&mut self, published: bool) -> Result<(), EditError> {
+        if self.kind != DocKind::Agenda {
+            return Err(EditError::NoSuchField("published".into()));
+        }
+        self.tx.put(ROOT, "published", published)?;
         Ok(())
     }
 

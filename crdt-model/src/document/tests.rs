@@ -657,3 +657,63 @@ fn a_peer_is_sent_exactly_the_changes_after_its_version() {
     assert_eq!(after, vec![second.hash()]);
     assert_eq!(d.changes_after(&[]).len(), 2);
 }
+
+#[test]
+fn an_edit_typed_against_an_older_version_lands_where_it_was_typed() {
+    let f = fx();
+    let mut a = Document::new(&f.log, f.draft).expect("doc");
+    let mut b = Document::new(&f.log, f.draft).expect("doc");
+    let first = type_text(&mut a, &f.log, &dep(0, 1), 0, "Бюджет міста");
+    b.receive(&f.log, first).expect("applies");
+    // What the first author's editor shows:
+    let shown = a.heads();
+    // Meanwhile the co-author inserts a word before the cursor of the first author.
+    let theirs = type_text(&mut b, &f.log, &dep(1, 1), 7, "нашого ");
+    a.receive(&f.log, theirs).expect("applies");
+    assert_eq!(
+        a.text(TextField::Body).as_deref(),
+        Ok("Бюджет нашого міста")
+    );
+    // The first author, still looking at "Бюджет міста", appends at its end and replaces the
+    // first word: both land where they were typed.
+    a.edit(&f.log, &dep(0, 1), 2, |e| {
+        e.splice_from(TextField::Body, &shown, 12, 0, " на 2027 рік")?;
+        e.splice_from(TextField::Body, &shown, 0, 6, "Кошторис")
+    })
+    .expect("edit allowed");
+    assert_eq!(
+        a.text(TextField::Body).as_deref(),
+        Ok("Кошторис нашого міста на 2027 рік")
+    );
+    let r = a.edit(&f.log, &dep(0, 1), 3, |e| {
+        e.splice_from(TextField::Body, &shown, 13, 0, "x")
+    });
+    assert!(matches!(r, Err(EditError::OutOfRange { .. })));
+}
+
+#[test]
+fn a_published_agenda_says_so() {
+    let f = fx();
+    let mut log = f.log;
+    let agenda = log
+        .create(
+            &f.c.secretary,
+            OpBody::CreateDocument {
+                spec: DocSpec::Agenda {
+                    label: "Сесія 3".into(),
+                    committee: None,
+                },
+            },
+            T + 1,
+        )
+        .expect("agenda")
+        .id();
+    let mut doc = Document::new(&log, agenda).expect("doc");
+    assert!(!doc.published());
+    doc.edit(&log, &device(0, 1), 1, |e| e.set_published(true))
+        .expect("the secretary publishes");
+    assert!(doc.published());
+    let mut draft = Document::new(&log, f.draft).expect("doc");
+    let r = draft.edit(&log, &dep(0, 1), 1, |e| e.set_published(true));
+    assert!(matches!(r, Err(EditError::NoSuchField(_))));
+}

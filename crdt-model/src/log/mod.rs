@@ -23,10 +23,12 @@ use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 pub use op::{
-    AmendmentStatus, CommitteeId, DocId, DocKind, DocSpec, LogOp, MAX_PARENTS, OP_ID_PREFIX,
-    OpBody, OpDecodeError, OpId, SignedOp,
+    AmendmentStatus, CommitteeId, DocId, DocKind, DocSpec, LogOp, MAX_PARENTS, MINUTES_ID_PREFIX,
+    OP_ID_PREFIX, OpBody, OpDecodeError, OpId, SignedOp,
 };
-pub use state::{Attachment, Committee, CouncilState, DocMeta, Member, Unauthorized};
+pub use state::{
+    Attachment, Committee, CouncilState, DocMeta, Member, MinutesApproval, Unauthorized,
+};
 
 use crate::council::{CouncilId, SignedGenesis};
 use crate::identity::{SecretKey, SignatureError};

@@ -16,6 +16,8 @@ pub type DocId = Hash;
 
 /// Prefix of the hash that names a log operation.
 pub const OP_ID_PREFIX: &[u8] = b"council/v1/id/log-op\0";
+/// Prefix of the hash that names a session's minutes (over their Markdown text).
+pub const MINUTES_ID_PREFIX: &[u8] = b"council/v1/id/minutes\0";
 /// Most parents one operation may name.
 pub const MAX_PARENTS: usize = 64;
 /// Most members one committee may list.
@@ -282,6 +284,15 @@ pub enum OpBody {
         /// The BLAKE3 hash of its bytes (the iroh-blobs hash), not a SHA-256 [`Hash::of`].
         hash: Hash,
     },
+    /// Approve a session's minutes by signing their content hash (see [`MINUTES_ID_PREFIX`]).
+    /// Allowed to the chair, a deputy chair and the secretary; a later approval by the same
+    /// member replaces their earlier one.
+    ApproveMinutes {
+        /// The session (the id of its opening statement).
+        session: Hash,
+        /// The hash of the minutes approved: `sha256(MINUTES_ID_PREFIX || their Markdown)`.
+        minutes: Hash,
+    },
 }
 
 impl OpBody {
@@ -355,6 +366,9 @@ impl OpBody {
             } => {
                 w.u8(10).hash(doc).str(name).u64(*size).hash(hash);
             }
+            OpBody::ApproveMinutes { session, minutes } => {
+                w.u8(11).hash(session).hash(minutes);
+            }
         }
     }
 
@@ -416,6 +430,10 @@ impl OpBody {
                 name: r.str("attachment name", MAX_NAME)?,
                 size: r.u64("attachment size")?,
                 hash: r.hash("attachment hash")?,
+            },
+            11 => OpBody::ApproveMinutes {
+                session: r.hash("session")?,
+                minutes: r.hash("minutes")?,
             },
             tag => {
                 return Err(DecodeError::BadTag {

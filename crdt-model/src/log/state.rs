@@ -87,6 +87,17 @@ impl DocMeta {
     }
 }
 
+/// A member's approval of a session's minutes, as the signed log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinutesApproval {
+    /// The hash of the minutes approved (see [`OpBody::ApproveMinutes`]).
+    pub minutes: Hash,
+    /// The approver's roles when the approval was applied.
+    pub roles: Roles,
+    /// The operation that approved them.
+    pub op: OpId,
+}
+
 /// The council as of some set of log heads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CouncilState {
@@ -98,6 +109,9 @@ pub struct CouncilState {
     pub committees: BTreeMap<CommitteeId, Committee>,
     /// Documents created so far.
     pub documents: BTreeMap<DocId, DocMeta>,
+    /// Approvals of sessions' minutes: for each session id, each approver's latest approval
+    /// (in log order).
+    pub approvals: BTreeMap<Hash, BTreeMap<MemberId, MinutesApproval>>,
 }
 
 /// Why an operation or a write is not allowed. Every refusal names its reason so that the UI,
@@ -186,6 +200,7 @@ impl CouncilState {
             members,
             committees: BTreeMap::new(),
             documents: BTreeMap::new(),
+            approvals: BTreeMap::new(),
         }
     }
 
@@ -376,6 +391,11 @@ impl CouncilState {
                 check_attachment_name(name)?;
                 self.authorize_write(author, doc)
             }
+            OpBody::ApproveMinutes { .. } => Self::need(
+                roles,
+                Roles::of(&[Role::Chair, Role::DeputyChair, Role::Secretary]),
+                "approving minutes",
+            ),
         }
     }
 
@@ -604,6 +624,17 @@ impl CouncilState {
                         op: id,
                     });
                 }
+            }
+            OpBody::ApproveMinutes { session, minutes } => {
+                let roles = self.roles_of(author);
+                self.approvals.entry(*session).or_default().insert(
+                    *author,
+                    MinutesApproval {
+                        minutes: *minutes,
+                        roles,
+                        op: id,
+                    },
+                );
             }
         }
     }

@@ -797,3 +797,97 @@ fn an_attach_operation_round_trips_through_its_wire_form() {
     assert_eq!(back.id(), op.id());
     assert!(back.verify().is_ok());
 }
+
+fn approve(log: &mut CouncilLog, by: &SecretKey, minutes: u8) -> Result<SignedOp, OpRejected> {
+    log.create(
+        by,
+        OpBody::ApproveMinutes {
+            session: Hash([5; 32]),
+            minutes: Hash([minutes; 32]),
+        },
+        T,
+    )
+}
+
+#[test]
+fn the_chair_and_the_secretary_approve_minutes_and_the_state_records_each_approval() {
+    let (c, mut log) = council();
+    let by_chair = approve(&mut log, &c.chair, 1).expect("the chair approves");
+    approve(&mut log, &c.secretary, 1).expect("the secretary approves");
+    let approvals = &log.state().approvals[&Hash([5; 32])];
+    assert_eq!(approvals.len(), 2);
+    let chair = &approvals[&c.chair.member_id()];
+    assert_eq!(chair.minutes, Hash([1; 32]));
+    assert_eq!(chair.op, by_chair.id());
+    assert!(chair.roles.has(Role::Chair));
+    assert!(approvals[&c.secretary.member_id()].roles.has(Role::Secretary));
+}
+
+#[test]
+fn a_later_approval_by_the_same_member_replaces_their_earlier_one() {
+    let (c, mut log) = council();
+    approve(&mut log, &c.chair, 1).expect("first");
+    approve(&mut log, &c.chair, 2).expect("second");
+    let approvals = &log.state().approvals[&Hash([5; 32])];
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(approvals[&c.chair.member_id()].minutes, Hash([2; 32]));
+}
+
+#[test]
+fn a_deputy_chair_may_approve_minutes() {
+    let (c, mut log) = council();
+    add(&mut log, &c.secretary, 60, &[Role::DeputyChair, Role::Deputy]).expect("added");
+    approve(&mut log, &key(60), 1).expect("the deputy chair approves");
+}
+
+#[test]
+fn a_deputy_cannot_approve_minutes_and_is_told_which_roles_may() {
+    let (c, mut log) = council();
+    assert_eq!(
+        approve(&mut log, &c.deputies[0], 1),
+        Err(OpRejected::Unauthorized(Unauthorized::LacksRole {
+            action: "approving minutes",
+            needed: Roles::of(&[Role::Chair, Role::DeputyChair, Role::Secretary]),
+        }))
+    );
+    assert!(log.state().approvals.is_empty());
+}
+
+#[test]
+fn an_observer_cannot_approve_minutes_because_observers_never_write() {
+    let (c, log) = council();
+    let op = op_on(
+        &log,
+        &c.observer,
+        log.heads(),
+        OpBody::ApproveMinutes {
+            session: Hash([5; 32]),
+            minutes: Hash([1; 32]),
+        },
+    );
+    let mut log = log;
+    assert_eq!(
+        log.insert(op),
+        Err(OpRejected::Unauthorized(Unauthorized::ReadOnly(
+            c.observer.member_id()
+        )))
+    );
+    assert!(log.state().approvals.is_empty());
+}
+
+#[test]
+fn an_approval_round_trips_through_its_wire_form_with_tag_11() {
+    let (c, mut log) = council();
+    let op = approve(&mut log, &c.secretary, 3).expect("allowed");
+    let bytes = op.to_bytes();
+    let back = SignedOp::from_bytes(&bytes).expect("parses");
+    assert_eq!(back, op);
+    assert_eq!(back.id(), op.id());
+    assert!(back.verify().is_ok());
+    // The body ends with the kind tag and the two hashes; the signature follows.
+    let body_end = bytes.len() - 64;
+    let fields = &bytes[body_end - 65..body_end];
+    assert_eq!(fields[0], 11);
+    assert_eq!(&fields[1..33], &[5; 32]);
+    assert_eq!(&fields[33..], &[3; 32]);
+}

@@ -82,6 +82,17 @@ pub enum NetError {
     Store(#[from] crate::store::WriteError),
 }
 
+/// How a connected peer is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// A direct path (LAN or hole-punched).
+    Direct,
+    /// Through the council's relay.
+    Relay,
+    /// Not known yet.
+    Unknown,
+}
+
 /// A refusal seen on the wire, for diagnostics and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -118,6 +129,8 @@ struct Inner {
     events: broadcast::Sender<Arc<Event>>,
     changed: Notify,
     peers: Mutex<HashMap<EndpointId, usize>>,
+    /// The latest connection to each connected peer, to tell how it is reached.
+    links: Mutex<HashMap<EndpointId, Connection>>,
     refusals: Mutex<Vec<Refusal>>,
     /// Connection tasks still running (each holds a reference to this).
     tasks: std::sync::atomic::AtomicUsize,
@@ -296,6 +309,7 @@ impl SyncNode {
             events,
             changed: Notify::new(),
             peers: Mutex::new(HashMap::new()),
+            links: Mutex::new(HashMap::new()),
             refusals: Mutex::new(Vec::new()),
             tasks: std::sync::atomic::AtomicUsize::new(0),
         });
@@ -345,6 +359,19 @@ impl SyncNode {
         if self.inner.access().check(&member).is_err() {
             return Err(NetError::NotAMember(peer.to_string()));
         }
+        self.dial(addr).await
+    }
+
+    /// Connects to a peer an invite ticket names, even if the roster this device holds does
+    /// not list it yet: a newcomer knows only the founder until the roster arrives, and the
+    /// ticket may come from any member. Safe, because everything the peer sends still passes
+    /// the trust core's checks, and the peer itself refuses us unless we are on its roster.
+    pub async fn connect_introduced(&self, addr: EndpointAddr) -> Result<(), NetError> {
+        self.dial(addr).await
+    }
+
+    async fn dial(&self, addr: EndpointAddr) -> Result<(), NetError> {
+        let peer = addr.id;
         self.add_peer_addr(addr.clone());
         let remembered = addr.clone();
         let conn = self
@@ -482,6 +509,24 @@ impl SyncNode {
             .collect()
     }
 
+    /// How each connected peer is reached now (the connection's selected path).
+    pub fn links(&self) -> Vec<(EndpointId, Link)> {
+        let links = self.inner.links.lock().unwrap_or_else(|p| p.into_inner());
+        links
+            .iter()
+            .map(|(id, conn)| {
+                let paths = conn.paths();
+                let selected = paths.iter().find(|p| p.is_selected());
+                let link = match selected {
+                    Some(p) if p.is_relay() => Link::Relay,
+                    Some(p) if p.is_ip() => Link::Direct,
+                    _ => Link::Unknown,
+                };
+                (*id, link)
+            })
+            .collect()
+    }
+
     /// Items refused from peers so far.
     pub fn refusals(&self) -> Vec<Refusal> {
         self.inner
@@ -587,6 +632,11 @@ async fn run_connection(inner: Arc<Inner>, conn: Connection, dialer: bool) {
         .unwrap_or_else(|p| p.into_inner())
         .entry(peer)
         .or_insert(0) += 1;
+    inner
+        .links
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(peer, conn.clone());
     let catch_up = proto::missing(inner.node().replica(), &theirs);
     // Sending runs in its own task (catch-up, then every new item as it is accepted); this task
     // reads. Neither waits on the other, and neither needs a cancel-unsafe select.
@@ -663,6 +713,11 @@ async fn run_connection(inner: Arc<Inner>, conn: Connection, dialer: bool) {
         *n -= 1;
         if *n == 0 {
             peers.remove(&peer);
+            inner
+                .links
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&peer);
         }
     }
     drop(peers);

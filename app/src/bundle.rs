@@ -1,0 +1,731 @@
+//! The signed bundle (`docs/format.md` §10): what a device holds of its council's signed record,
+//! in one JSON file that anyone can check again.
+//!
+//! [`Bundle::from_replica`] makes one (what `council export` writes), [`Bundle::parse`] reads
+//! one strictly, and [`Bundle::verify`] rebuilds a replica from its genesis and items — each item
+//! through the trust core — then verifies every poll it lists and checks that what it states
+//! about each poll (context, open, close, ballots) is what the signed items imply.
+//! [`Verdict::of_replica`] verifies the polls a device holds itself.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crdt_model::hash::{Hash, hex, unhex};
+use crdt_model::replica::{Item, Replica};
+use crdt_model::rules::{Base, MajorityRule, SpeechLimits, Threshold};
+use crdt_model::session::{
+    BodyContext, PollId, SessionId, SignedBallot, TallyError, TallyReport, verify_poll_bytes,
+};
+use crdt_model::{CouncilId, MemberId, SignedGenesis};
+use serde_json::{Map, Value, json};
+use thiserror::Error;
+
+/// The `format` field of every bundle of this version.
+pub const FORMAT: &str = "council-bundle/1";
+
+/// What an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Every signed item: log operations, document changes, session statements and ballots.
+    #[default]
+    Everything,
+    /// Everything but document changes (which no poll needs to be verified).
+    PollsOnly,
+    /// What the public may see (`council publish`): every log operation (the roster the polls
+    /// are verified against; they name documents but hold no text), every session statement and
+    /// ballot, and the changes of public documents only — never personal notes, drafts their
+    /// authors have not submitted, or agendas not published (see [`crate::publish::is_public`]).
+    Public,
+}
+
+/// One poll as a bundle states it: enough to verify its tally without anything else.
+#[derive(Debug, Clone)]
+pub struct BundlePoll {
+    /// The session that holds it.
+    pub session: SessionId,
+    /// The poll (the id of its open statement).
+    pub poll: PollId,
+    /// The question, as its open statement words it.
+    pub title: String,
+    /// The poll context (§3) the tally is verified against.
+    pub context: BodyContext,
+    /// The OpenPoll statement, wire bytes.
+    pub open: Vec<u8>,
+    /// The ClosePoll statement, wire bytes, once closed.
+    pub close: Option<Vec<u8>>,
+    /// The ballots held for the poll, wire bytes, sorted by ballot id.
+    pub ballots: Vec<Vec<u8>>,
+}
+
+/// A council's signed record, as `council export` writes it.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// The council id, as the bundle states it.
+    pub council: CouncilId,
+    /// The council's founding record.
+    pub genesis: SignedGenesis,
+    /// Every signed item, in an order that applies without waiting.
+    pub items: Vec<Item>,
+    /// Every poll of every session the items hold.
+    pub polls: Vec<BundlePoll>,
+}
+
+/// Why a file is not a bundle at all. Each message names the part at fault.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// The text is not JSON (or is cut short).
+    #[error("not JSON: {0}")]
+    NotJson(#[from] serde_json::Error),
+    /// The `format` field names another format.
+    #[error("format is {0}, not \"{FORMAT}\": this is not a Council bundle of this version")]
+    Format(String),
+    /// A field is missing or has the wrong type or encoding.
+    #[error("{at}: {why}")]
+    Field {
+        /// Where, e.g. `polls[2].ballots[0]`.
+        at: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The genesis does not decode or its signature does not verify.
+    #[error("genesis is not a signed genesis: {0}")]
+    Genesis(String),
+    /// The stated council id is not the genesis's.
+    #[error("council {stated} is not the id of the genesis (which is {actual})")]
+    Council {
+        /// What the bundle says.
+        stated: CouncilId,
+        /// The id of its genesis.
+        actual: CouncilId,
+    },
+    /// An item does not decode.
+    #[error("item {index} is not a signed item: {why}")]
+    Item {
+        /// Its position in `items`, from 0.
+        index: usize,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+impl Bundle {
+    /// The bundle of everything `replica` holds (or all but document changes).
+    pub fn from_replica(replica: &Replica, scope: Scope) -> Bundle {
+        let items = replica
+            .items()
+            .into_iter()
+            .filter(|i| match (scope, i) {
+                (Scope::Everything, _) | (_, Item::Op(_) | Item::Statement(_) | Item::Ballot(_)) => {
+                    true
+                }
+                (Scope::PollsOnly, Item::Change(_)) => false,
+                (Scope::Public, Item::Change(c)) => crate::publish::is_public(replica, &c.doc()),
+            })
+            .collect();
+        let mut polls = Vec::new();
+        for (sid, s) in replica.sessions() {
+            for p in &s.state().polls {
+                let Some(open) = s.get(&p.id) else {
+                    continue;
+                };
+                polls.push(BundlePoll {
+                    session: *sid,
+                    poll: p.id,
+                    title: p.open.title.clone(),
+                    context: s.context().clone(),
+                    open: open.to_bytes(),
+                    close: p.close_id.and_then(|c| s.get(&c)).map(|c| c.to_bytes()),
+                    ballots: s.ballots(&p.id).map(SignedBallot::to_bytes).collect(),
+                });
+            }
+        }
+        Bundle {
+            council: replica.log().council_id(),
+            genesis: replica.log().genesis().clone(),
+            items,
+            polls,
+        }
+    }
+
+    /// The bundle as JSON (§10).
+    pub fn to_json(&self) -> Value {
+        let polls: Vec<Value> = self
+            .polls
+            .iter()
+            .map(|p| {
+                json!({
+                    "session": p.session.to_hex(),
+                    "poll": p.poll.to_hex(),
+                    "title": p.title,
+                    "context": context_json(&p.context),
+                    "open": hex(&p.open),
+                    "close": p.close.as_deref().map(hex),
+                    "ballots": p.ballots.iter().map(|b| hex(b)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "format": FORMAT,
+            "council": self.council.to_hex(),
+            "genesis": hex(&self.genesis.to_bytes()),
+            "items": self.items.iter().map(|i| hex(&i.to_bytes())).collect::<Vec<_>>(),
+            "polls": polls,
+        })
+    }
+
+    /// The file's text: pretty JSON with sorted keys and a final newline, the same bytes for
+    /// the same record.
+    pub fn to_text(&self) -> String {
+        let text = serde_json::to_string_pretty(&sorted(self.to_json()))
+            .unwrap_or_else(|_| String::from("{}"));
+        text + "\n"
+    }
+
+    /// Reads a bundle strictly: every field present with its type, hex where hex is due, the
+    /// genesis signed, the council id its id, every item a decodable signed item. Signatures of
+    /// items and the polls' contents are checked by [`Bundle::verify`], which reports them.
+    pub fn parse(text: &[u8]) -> Result<Bundle, BundleError> {
+        let v: Value = serde_json::from_slice(text)?;
+        let top = object(&v, "the bundle")?;
+        let format = field(top, "the bundle", "format")?;
+        if format.as_str() != Some(FORMAT) {
+            return Err(BundleError::Format(format.to_string()));
+        }
+        let council = hash_at(field(top, "the bundle", "council")?, "council")?;
+        let genesis_bytes = hex_at(field(top, "the bundle", "genesis")?, "genesis")?;
+        let genesis = SignedGenesis::from_bytes(&genesis_bytes)
+            .map_err(|e| BundleError::Genesis(e.to_string()))?;
+        if genesis.id() != council {
+            return Err(BundleError::Council {
+                stated: council,
+                actual: genesis.id(),
+            });
+        }
+        let items = array(field(top, "the bundle", "items")?, "items")?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| parse_item(i, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let polls = array(field(top, "the bundle", "polls")?, "polls")?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| parse_poll(&format!("polls[{i}]"), v))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Bundle {
+            council,
+            genesis,
+            items,
+            polls,
+        })
+    }
+
+    /// Rebuilds the council from the genesis and the items, then verifies every poll listed,
+    /// against its stated context, and checks that it agrees with the signed items.
+    pub fn verify(&self) -> Verdict {
+        let mut replica = Replica::new(self.genesis.clone());
+        let mut problems = Vec::new();
+        for (i, item) in self.items.iter().enumerate() {
+            if let Err(e) = replica.receive(item.clone()) {
+                problems.push(format!("item {i} ({}) is refused: {e}", describe(item)));
+            }
+        }
+        let waiting = replica.pending_len();
+        if waiting > 0 {
+            problems.push(format!(
+                "{waiting} items wait for items the bundle does not hold"
+            ));
+        }
+        problems.extend(self.unlisted_polls(&replica));
+        let polls = self
+            .polls
+            .iter()
+            .map(|p| PollVerdict {
+                session: p.session,
+                poll: p.poll,
+                title: p.title.clone(),
+                report: verify_poll_bytes(&p.context, &p.open, p.close.as_deref(), &p.ballots),
+                agreement: Some(agreement(p, &replica)),
+            })
+            .collect();
+        Verdict {
+            names: member_names(&replica),
+            council: self.council,
+            council_name: replica.log().genesis().genesis().name.clone(),
+            problems,
+            polls,
+        }
+    }
+
+    /// Polls the items hold that `polls` does not list, and polls listed twice.
+    fn unlisted_polls(&self, replica: &Replica) -> Vec<String> {
+        let mut listed = BTreeSet::new();
+        let mut problems = Vec::new();
+        for p in &self.polls {
+            if !listed.insert((p.session, p.poll)) {
+                problems.push(format!("poll {} is listed twice", p.poll));
+            }
+        }
+        for (sid, s) in replica.sessions() {
+            for p in &s.state().polls {
+                if !listed.contains(&(*sid, p.id)) {
+                    problems.push(format!(
+                        "poll {} of session {sid} is held by the items but missing from polls",
+                        p.id
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// How one stated part of a poll compares with what the signed items imply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    /// `context`, `open`, `close` or `ballots`.
+    pub name: &'static str,
+    /// What differs (empty when it agrees), sorted.
+    pub offending: Vec<String>,
+}
+
+impl Agreement {
+    fn new(name: &'static str, mut offending: Vec<String>) -> Self {
+        offending.sort();
+        offending.dedup();
+        Agreement { name, offending }
+    }
+
+    /// Whether the stated part is what the items imply.
+    pub fn passed(&self) -> bool {
+        self.offending.is_empty()
+    }
+}
+
+/// The verification of one poll.
+#[derive(Debug, Clone)]
+pub struct PollVerdict {
+    /// The session that holds it.
+    pub session: SessionId,
+    /// The poll.
+    pub poll: PollId,
+    /// Its question.
+    pub title: String,
+    /// The tally report (§8), or why the poll cannot be verified at all.
+    pub report: Result<TallyReport, TallyError>,
+    /// For a bundle: whether what it states agrees with its signed items.
+    pub agreement: Option<Vec<Agreement>>,
+}
+
+impl PollVerdict {
+    /// Whether every check of the report passed and the bundle agrees with its items.
+    pub fn passed(&self) -> bool {
+        self.report.as_ref().is_ok_and(TallyReport::verified)
+            && self.agreement.iter().flatten().all(Agreement::passed)
+    }
+}
+
+/// The verification of every poll of a bundle or a device.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// The council.
+    pub council: CouncilId,
+    /// Its name.
+    pub council_name: String,
+    /// Members' names by key, for the tables.
+    pub names: BTreeMap<MemberId, String>,
+    /// What is wrong with the bundle beyond its polls (refused items, polls left out).
+    pub problems: Vec<String>,
+    /// Each poll, in bundle (or session) order.
+    pub polls: Vec<PollVerdict>,
+}
+
+impl Verdict {
+    /// Verifies every poll of every session `replica` holds, against the contexts it derived.
+    pub fn of_replica(replica: &Replica) -> Verdict {
+        let mut polls = Vec::new();
+        for (sid, s) in replica.sessions() {
+            for p in &s.state().polls {
+                let Some(report) = s.report(&p.id) else {
+                    continue;
+                };
+                polls.push(PollVerdict {
+                    session: *sid,
+                    poll: p.id,
+                    title: p.open.title.clone(),
+                    report,
+                    agreement: None,
+                });
+            }
+        }
+        Verdict {
+            council: replica.log().council_id(),
+            council_name: replica.log().genesis().genesis().name.clone(),
+            names: member_names(replica),
+            problems: Vec::new(),
+            polls,
+        }
+    }
+
+    /// Polls that failed.
+    pub fn failed(&self) -> usize {
+        self.polls.iter().filter(|p| !p.passed()).count()
+    }
+
+    /// Whether every poll passed and the bundle has no other problem.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty() && self.failed() == 0
+    }
+
+    /// The verdict as JSON: each poll's report in the §8 shape, with its session, title and
+    /// agreement beside it (see §10).
+    pub fn to_json(&self) -> Value {
+        let reports: Vec<Value> = self.polls.iter().map(poll_json).collect();
+        json!({
+            "council": self.council.to_hex(),
+            "problems": self.problems,
+            "reports": reports,
+            "verified": self.polls.len() - self.failed(),
+            "failed": self.failed(),
+        })
+    }
+}
+
+fn poll_json(p: &PollVerdict) -> Value {
+    let mut v = report_json(&p.report);
+    if let Value::Object(m) = &mut v {
+        m.insert("session".into(), json!(p.session.to_hex()));
+        m.insert("title".into(), json!(p.title));
+        if let Some(a) = &p.agreement {
+            let list: Vec<Value> = a
+                .iter()
+                .map(|a| {
+                    json!({
+                        "name": a.name,
+                        "result": if a.passed() { "pass" } else { "fail" },
+                        "offending": a.offending,
+                    })
+                })
+                .collect();
+            m.insert("agreement".into(), Value::Array(list));
+        }
+        if p.report.is_err() {
+            m.insert("poll".into(), json!(p.poll.to_hex()));
+        }
+    }
+    v
+}
+
+/// A tally report as JSON, in the shape of §8 and the test vectors.
+pub fn report_json(r: &Result<TallyReport, TallyError>) -> Value {
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => return json!({ "error": error_name(e) }),
+    };
+    json!({
+        "poll": r.poll.to_hex(),
+        "closed": r.closed,
+        "verified": r.verified(),
+        "checks": r.checks.iter().map(|(n, c)| json!({
+            "name": n.name(),
+            "result": c.name(),
+            "offending": c.offending(),
+        })).collect::<Vec<_>>(),
+        "counts": { "for": r.counts.for_, "against": r.counts.against, "abstain": r.counts.abstain },
+        "outcome": r.outcome.map(|o| o.name()),
+        "counted_hash": r.counted_hash.map(|h| h.to_hex()),
+        "table": r.table.iter().map(|(m, v)| json!({ "member": m.to_hex(), "result": v.name() })).collect::<Vec<_>>(),
+        "uncounted": r.uncounted.iter().map(|u| json!({
+            "ballot": u.ballot.to_hex(),
+            "voter": u.voter.to_hex(),
+            "seq": u.seq,
+            "reason": if u.superseded { "superseded" } else { "not-counted" },
+        })).collect::<Vec<_>>(),
+        "rejected": r.rejected.iter().map(|x| json!({ "item": x.item, "reason": x.reason.name() })).collect::<Vec<_>>(),
+        "evidence": r.evidence.iter().map(|e| json!({
+            "voter": e.voter.to_hex(),
+            "seq": e.seq,
+            "ballots": e.ballots.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The §8 name of an error that stops verification.
+pub fn error_name(e: &TallyError) -> &'static str {
+    match e {
+        TallyError::MalformedOpen => "malformed-open",
+        TallyError::NotAPoll => "not-a-poll",
+        TallyError::MalformedClose => "malformed-close",
+        _ => "unverifiable",
+    }
+}
+
+/// A poll context as JSON, spelled as in the test vectors (§9).
+pub fn context_json(c: &BodyContext) -> Value {
+    json!({
+        "council": c.council.to_hex(),
+        "seats": c.seats,
+        "quorum": c.quorum.name(),
+        "default_majority": rule_json(&c.default_majority),
+        "allow_poll_override": c.allow_poll_override,
+        "chairs": c.chairs.iter().map(|m| m.to_hex()).collect::<Vec<_>>(),
+        "voters": c.voters.iter().map(|m| m.to_hex()).collect::<Vec<_>>(),
+    })
+}
+
+fn rule_json(r: &MajorityRule) -> Value {
+    json!({ "threshold": r.threshold.name(), "base": r.base.name() })
+}
+
+/// Rebuilds `v` with every object's keys inserted in sorted order, so the text is the same
+/// whichever map serde_json was built with.
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut pairs: Vec<(String, Value)> = m.into_iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(pairs.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// "ballot 1a2b3c4d", "log operation …": what an item is, for messages.
+fn describe(item: &Item) -> String {
+    match item {
+        Item::Op(op) => format!("log operation {}", op.id().short()),
+        Item::Change(_) => "document change".to_string(),
+        Item::Statement(st) => format!(
+            "{} statement {}",
+            st.statement().kind.name(),
+            st.id().short()
+        ),
+        Item::Ballot(b) => format!("ballot {}", b.id().short()),
+    }
+}
+
+fn member_names(replica: &Replica) -> BTreeMap<MemberId, String> {
+    replica
+        .log()
+        .state()
+        .members
+        .iter()
+        .map(|(id, m)| (*id, m.name.clone()))
+        .collect()
+}
+
+/// Compares what a bundle states about a poll with what its items imply.
+fn agreement(p: &BundlePoll, replica: &Replica) -> Vec<Agreement> {
+    let Some(s) = replica.session(&p.session) else {
+        let missing = || vec!["session-not-in-items".to_string()];
+        return ["context", "open", "close", "ballots"]
+            .into_iter()
+            .map(|n| Agreement::new(n, missing()))
+            .collect();
+    };
+    let state = s.state().poll(&p.poll);
+    let held_open = state.and_then(|_| s.get(&p.poll));
+    let held_close = state.and_then(|ps| ps.close_id).and_then(|c| s.get(&c));
+    let mut open = Vec::new();
+    match (held_open, state) {
+        (Some(o), Some(ps)) => {
+            if o.to_bytes() != p.open {
+                open.push("differs".to_string());
+            }
+            if ps.open.title != p.title {
+                open.push("title".to_string());
+            }
+        }
+        _ => open.push("not-in-items".to_string()),
+    }
+    let close = match (&p.close, held_close) {
+        (None, None) => vec![],
+        (Some(_), None) => vec!["not-in-items".to_string()],
+        (None, Some(_)) => vec!["missing".to_string()],
+        (Some(a), Some(b)) if *a != b.to_bytes() => vec!["differs".to_string()],
+        _ => vec![],
+    };
+    let held: BTreeSet<Vec<u8>> = s.ballots(&p.poll).map(SignedBallot::to_bytes).collect();
+    vec![
+        Agreement::new("context", context_diff(&p.context, s.context())),
+        Agreement::new("open", open),
+        Agreement::new("close", close),
+        Agreement::new("ballots", ballot_diff(&p.ballots, &held)),
+    ]
+}
+
+/// The context fields (§3) in which `stated` differs from `derived`.
+fn context_diff(stated: &BodyContext, derived: &BodyContext) -> Vec<String> {
+    let fields = [
+        ("council", stated.council == derived.council),
+        ("seats", stated.seats == derived.seats),
+        ("quorum", stated.quorum == derived.quorum),
+        (
+            "default_majority",
+            stated.default_majority == derived.default_majority,
+        ),
+        (
+            "allow_poll_override",
+            stated.allow_poll_override == derived.allow_poll_override,
+        ),
+        ("chairs", stated.chairs == derived.chairs),
+        ("voters", stated.voters == derived.voters),
+    ];
+    fields
+        .iter()
+        .filter(|(_, same)| !same)
+        .map(|(name, _)| (*name).to_string())
+        .collect()
+}
+
+/// Ballots listed that the items do not hold (`not-in-items:…`), and held ones not listed
+/// (`missing:…`).
+fn ballot_diff(stated: &[Vec<u8>], held: &BTreeSet<Vec<u8>>) -> Vec<String> {
+    let label = |i: usize, b: &[u8]| match SignedBallot::from_bytes(b) {
+        Ok(b) => format!("ballot:{}", b.id().to_hex()),
+        Err(_) => format!("#{i}"),
+    };
+    let listed: BTreeSet<&[u8]> = stated.iter().map(Vec::as_slice).collect();
+    let mut off: Vec<String> = stated
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| !held.contains(*b))
+        .map(|(i, b)| format!("not-in-items:{}", label(i, b)))
+        .collect();
+    off.extend(
+        held.iter()
+            .filter(|b| !listed.contains(b.as_slice()))
+            .map(|b| format!("missing:{}", label(0, b))),
+    );
+    off
+}
+
+// Strict reading of the JSON, each error naming where it is.
+
+fn field<'a>(obj: &'a Map<String, Value>, at: &str, key: &str) -> Result<&'a Value, BundleError> {
+    obj.get(key).ok_or_else(|| BundleError::Field {
+        at: at.to_string(),
+        why: format!("has no field \"{key}\""),
+    })
+}
+
+fn wrong(at: &str, why: &str) -> BundleError {
+    BundleError::Field {
+        at: at.to_string(),
+        why: why.to_string(),
+    }
+}
+
+fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, BundleError> {
+    v.as_object()
+        .ok_or_else(|| wrong(at, "is not a JSON object"))
+}
+
+fn array<'a>(v: &'a Value, at: &str) -> Result<&'a Vec<Value>, BundleError> {
+    v.as_array().ok_or_else(|| wrong(at, "is not a list"))
+}
+
+fn string<'a>(v: &'a Value, at: &str) -> Result<&'a str, BundleError> {
+    v.as_str().ok_or_else(|| wrong(at, "is not a string"))
+}
+
+fn hex_at(v: &Value, at: &str) -> Result<Vec<u8>, BundleError> {
+    let s = string(v, at)?;
+    unhex(s).ok_or_else(|| wrong(at, "is not hexadecimal"))
+}
+
+fn hash_at(v: &Value, at: &str) -> Result<Hash, BundleError> {
+    Hash::from_hex(string(v, at)?).ok_or_else(|| wrong(at, "is not 64 hexadecimal digits"))
+}
+
+fn key_at(v: &Value, at: &str) -> Result<MemberId, BundleError> {
+    MemberId::from_hex(string(v, at)?).map_err(|e| wrong(at, &e.to_string()))
+}
+
+fn parse_item(index: usize, v: &Value) -> Result<Item, BundleError> {
+    let bytes = hex_at(v, &format!("items[{index}]"))?;
+    Item::from_bytes(&bytes).map_err(|why| BundleError::Item { index, why })
+}
+
+fn parse_poll(at: &str, v: &Value) -> Result<BundlePoll, BundleError> {
+    let o = object(v, at)?;
+    let get = |key: &str| field(o, at, key);
+    let close = match get("close")? {
+        Value::Null => None,
+        c => Some(hex_at(c, &format!("{at}.close"))?),
+    };
+    let ballots = array(get("ballots")?, &format!("{at}.ballots"))?
+        .iter()
+        .enumerate()
+        .map(|(i, b)| hex_at(b, &format!("{at}.ballots[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(BundlePoll {
+        session: hash_at(get("session")?, &format!("{at}.session"))?,
+        poll: hash_at(get("poll")?, &format!("{at}.poll"))?,
+        title: string(get("title")?, &format!("{at}.title"))?.to_string(),
+        context: parse_context(get("context")?, &format!("{at}.context"))?,
+        open: hex_at(get("open")?, &format!("{at}.open"))?,
+        close,
+        ballots,
+    })
+}
+
+/// Reads a context spelled as in the test vectors. Speaking times are not part of it (no tally
+/// depends on them): they are left at zero.
+fn parse_context(v: &Value, at: &str) -> Result<BodyContext, BundleError> {
+    let o = object(v, at)?;
+    let get = |key: &str| field(o, at, key);
+    let seats = get("seats")?
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| wrong(&format!("{at}.seats"), "is not a number of seats"))?;
+    let allow = get("allow_poll_override")?
+        .as_bool()
+        .ok_or_else(|| wrong(&format!("{at}.allow_poll_override"), "is not true or false"))?;
+    Ok(BodyContext {
+        council: hash_at(get("council")?, &format!("{at}.council"))?,
+        seats,
+        quorum: threshold(get("quorum")?, &format!("{at}.quorum"))?,
+        default_majority: parse_rule(get("default_majority")?, &format!("{at}.default_majority"))?,
+        allow_poll_override: allow,
+        speech: SpeechLimits {
+            speech: 0,
+            pro: 0,
+            contra: 0,
+            reply: 0,
+            point_of_order: 0,
+        },
+        chairs: keys(get("chairs")?, &format!("{at}.chairs"))?,
+        voters: keys(get("voters")?, &format!("{at}.voters"))?,
+    })
+}
+
+fn parse_rule(v: &Value, at: &str) -> Result<MajorityRule, BundleError> {
+    let o = object(v, at)?;
+    let base_at = format!("{at}.base");
+    let name = string(field(o, at, "base")?, &base_at)?;
+    let base = Base::ALL
+        .into_iter()
+        .find(|b| b.name() == name)
+        .ok_or_else(|| wrong(&base_at, "is not a majority base"))?;
+    Ok(MajorityRule {
+        threshold: threshold(field(o, at, "threshold")?, &format!("{at}.threshold"))?,
+        base,
+    })
+}
+
+fn threshold(v: &Value, at: &str) -> Result<Threshold, BundleError> {
+    let name = string(v, at)?;
+    Threshold::ALL
+        .into_iter()
+        .find(|t| t.name() == name)
+        .ok_or_else(|| wrong(at, "is not a threshold"))
+}
+
+fn keys(v: &Value, at: &str) -> Result<BTreeSet<MemberId>, BundleError> {
+    array(v, at)?
+        .iter()
+        .enumerate()
+        .map(|(i, k)| key_at(k, &format!("{at}[{i}]")))
+        .collect()
+}

@@ -1,0 +1,440 @@
+//! `council export` and `council verify`, run as a person would, over a sample council with
+//! fixed keys and times; and the example bundle of `docs/example-bundle.json`.
+//!
+//! Run with `UPDATE_VECTORS=1` to rewrite the example after a deliberate format change.
+#![allow(clippy::expect_used)] // Tests state what they expect.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use council_app::bundle::{Bundle, Scope};
+use council_sync::Node;
+use crdt_model::hash::{Hash, hex, unhex};
+use crdt_model::log::{DocSpec, OpBody};
+use crdt_model::replica::{Item, Replica};
+use crdt_model::sample::{self, SampleCouncil};
+use crdt_model::session::{
+    AgendaItem, Ballot, Body, Choice, PollId, SessionId, SignedBallot, Statement, StatementKind,
+};
+use crdt_model::{DocId, SecretKey};
+use serde_json::Value;
+
+/// The session clock of the sample.
+const T0: u64 = 1_760_000_000_000;
+
+/// A sample council's replica, built statement by statement as its peers would.
+struct Sample {
+    council: SampleCouncil,
+    replica: Replica,
+    session: SessionId,
+    doc: DocId,
+    t: u64,
+}
+
+impl Sample {
+    /// Seven seats: the chair and six deputies vote; a secretary and an observer do not.
+    fn new() -> Sample {
+        let (council, _) = SampleCouncil::new(7, 6).expect("sample council");
+        let mut replica = Replica::new(council.genesis.clone());
+        for op in &council.ops {
+            replica.receive(Item::Op(op.clone())).expect("op");
+        }
+        let draft = replica
+            .log_mut()
+            .create(
+                &council.chair,
+                OpBody::CreateDocument {
+                    spec: DocSpec::Draft { co_authors: vec![] },
+                },
+                T0,
+            )
+            .expect("draft");
+        let open = Statement {
+            council: replica.log().council_id(),
+            session: Hash::default(),
+            author: council.chair.member_id(),
+            parents: vec![],
+            time_ms: T0,
+            kind: StatementKind::OpenSession {
+                body: Body::Council,
+                log_heads: replica.log().heads(),
+                label: "Сесія 12".into(),
+                items: vec![
+                    AgendaItem {
+                        title: "Про бюджет на 2026 рік".into(),
+                        doc: Some(draft.id()),
+                    },
+                    AgendaItem {
+                        title: "Про ремонт школи № 3".into(),
+                        doc: None,
+                    },
+                ],
+            },
+        }
+        .sign(&council.chair);
+        let session = open.id();
+        replica.receive(Item::Statement(open)).expect("opened");
+        Sample {
+            council,
+            replica,
+            session,
+            doc: draft.id(),
+            t: T0,
+        }
+    }
+
+    fn chair(&self) -> SecretKey {
+        self.council.chair.clone()
+    }
+
+    /// Deputy `n` (1-based).
+    fn dep(&self, n: usize) -> SecretKey {
+        self.council.deputies[n - 1].clone()
+    }
+
+    fn say(&mut self, key: &SecretKey, kind: StatementKind) -> Hash {
+        self.t += 1000;
+        self.replica
+            .session_mut(&self.session)
+            .expect("session")
+            .create(key, kind, self.t)
+            .expect("statement accepted")
+            .id()
+    }
+
+    fn present(&mut self, key: &SecretKey) {
+        let member = key.member_id();
+        self.say(key, StatementKind::Present { member });
+    }
+
+    fn open_poll(&mut self, item: u32, title: &str) -> PollId {
+        let chair = self.chair();
+        self.say(&chair, StatementKind::StartItem { item });
+        let open = self
+            .replica
+            .session(&self.session)
+            .expect("session")
+            .poll_open(item, self.doc, vec![], title, None);
+        self.say(&chair, StatementKind::OpenPoll(open))
+    }
+
+    fn vote(&mut self, key: &SecretKey, poll: PollId, seq: u32, choice: Choice) {
+        let b = Ballot {
+            poll,
+            voter: key.member_id(),
+            seq,
+            choice,
+        }
+        .sign(key);
+        self.replica
+            .session_mut(&self.session)
+            .expect("session")
+            .insert_ballot(b)
+            .expect("ballot accepted");
+    }
+
+    fn close_poll(&mut self, poll: PollId) {
+        let close = self
+            .replica
+            .session(&self.session)
+            .and_then(|s| s.poll_close(&poll))
+            .expect("poll known");
+        let chair = self.chair();
+        self.say(&chair, StatementKind::ClosePoll(close));
+    }
+}
+
+/// The sample session: the chair and deputies 1–5 present, deputy 5 recused on the budget,
+/// deputy 6 absent. The budget is adopted 4 to 1, deputy 2 having changed their vote; the school
+/// repair is not adopted (2 for, 1 against, 1 abstention).
+fn sample() -> Replica {
+    let mut s = Sample::new();
+    let chair = s.chair();
+    s.present(&chair);
+    for n in 1..=5 {
+        let d = s.dep(n);
+        s.present(&d);
+    }
+    let d5 = s.dep(5);
+    s.say(
+        &d5,
+        StatementKind::DeclareConflict {
+            item: 0,
+            reason: "Родич працює у фінансовому управлінні".into(),
+        },
+    );
+    let budget = s.open_poll(0, "Затвердити бюджет на 2026 рік");
+    s.vote(&chair, budget, 0, Choice::For);
+    for (n, seq, choice) in [
+        (1, 0, Choice::For),
+        (2, 0, Choice::Against),
+        (2, 1, Choice::For),
+        (3, 0, Choice::Against),
+        (4, 0, Choice::For),
+    ] {
+        let d = s.dep(n);
+        s.vote(&d, budget, seq, choice);
+    }
+    s.close_poll(budget);
+    s.say(&chair, StatementKind::EndItem { item: 0 });
+    let school = s.open_poll(1, "Виділити кошти на ремонт школи № 3");
+    s.vote(&chair, school, 0, Choice::For);
+    for (n, choice) in [(1, Choice::Against), (2, Choice::Abstain), (3, Choice::For)] {
+        let d = s.dep(n);
+        s.vote(&d, school, 0, choice);
+    }
+    s.close_poll(school);
+    s.replica
+}
+
+/// A profile directory whose store holds `replica`'s council and items.
+fn profile_with(replica: &Replica) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut node = Node::create(
+        &dir.path().join("council.redb"),
+        replica.log().genesis().clone(),
+    )
+    .expect("store");
+    for item in replica.items() {
+        node.receive(item).expect("item stored");
+    }
+    dir
+}
+
+fn council(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_council"))
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Exports the profile in `dir` to `dir/bundle.json`.
+fn export(dir: &Path) -> PathBuf {
+    let path = dir.join("bundle.json");
+    let out = council(dir, &["export", "--out", path.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    path
+}
+
+fn verify_bundle(dir: &Path, bundle: &Path) -> Output {
+    council(
+        dir,
+        &["verify", "--bundle", bundle.to_str().expect("utf-8")],
+    )
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
+}
+
+fn write_json(path: &Path, v: &Value) {
+    std::fs::write(path, serde_json::to_string_pretty(v).expect("json")).expect("write");
+}
+
+/// The counted ballot of the chair in the first poll, as listed there (hex).
+fn chairs_ballot(bundle: &Value) -> (usize, String) {
+    let chair = sample::key(1).member_id();
+    bundle["polls"][0]["ballots"]
+        .as_array()
+        .expect("ballots")
+        .iter()
+        .enumerate()
+        .find_map(|(i, b)| {
+            let s = b.as_str()?;
+            let ballot = SignedBallot::from_bytes(&unhex(s)?).ok()?;
+            (ballot.ballot().voter == chair).then(|| (i, s.to_string()))
+        })
+        .expect("the chair voted")
+}
+
+#[test]
+fn the_example_bundle_is_what_export_writes_for_the_sample_council() {
+    let replica = sample();
+    let dir = profile_with(&replica);
+    let exported = std::fs::read_to_string(export(dir.path())).expect("read");
+    assert_eq!(
+        exported,
+        Bundle::from_replica(&replica, Scope::Everything).to_text(),
+        "a device's export is the same bytes as the bundle of the replica it holds"
+    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/example-bundle.json");
+    if std::env::var_os("UPDATE_VECTORS").is_some() || !Path::new(path).exists() {
+        std::fs::write(path, &exported).expect("write the example");
+    }
+    let committed = std::fs::read_to_string(path).expect("read the example");
+    assert!(
+        committed == exported,
+        "docs/example-bundle.json is stale: run UPDATE_VECTORS=1 cargo test -p council-app --test bundle"
+    );
+}
+
+#[test]
+fn an_exported_bundle_verifies_with_every_check_passing() {
+    let dir = profile_with(&sample());
+    let bundle = export(dir.path());
+    let out = verify_bundle(dir.path(), &bundle);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}\n{}", text(&out.stderr));
+    assert!(report.contains("2 polls verified, 0 failed"), "{report}");
+    assert!(report.contains("closed: 4 for, 1 against, 0 abstain; declared adopted"));
+    assert!(report.contains("closed: 2 for, 1 against, 1 abstain; declared not-adopted"));
+    assert!(report.contains("superseded"), "deputy 2 changed their vote");
+    assert!(report.contains("recused       Депутат 5"), "{report}");
+    assert!(report.contains("absent        Депутат 6"), "{report}");
+    assert!(!report.contains("FAIL"), "{report}");
+}
+
+#[test]
+fn a_device_verifies_every_poll_it_holds() {
+    let dir = profile_with(&sample());
+    let out = council(dir.path(), &["verify"]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}\n{}", text(&out.stderr));
+    assert!(report.contains("2 polls verified, 0 failed"), "{report}");
+    assert!(report.contains("Затвердити бюджет на 2026 рік"), "{report}");
+}
+
+#[test]
+fn a_flipped_ballot_byte_fails_with_the_check_that_catches_it() {
+    let dir = profile_with(&sample());
+    let path = export(dir.path());
+    let mut bundle = read_json(&path);
+    let (i, ballot) = chairs_ballot(&bundle);
+    let id = SignedBallot::from_bytes(&unhex(&ballot).expect("hex"))
+        .expect("ballot")
+        .id();
+    // Flip a bit of the signature, where the ballot is listed and among the items alike.
+    let mut bytes = unhex(&ballot).expect("hex");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    let forged = hex(&bytes);
+    bundle["polls"][0]["ballots"][i] = Value::from(forged.clone());
+    for item in bundle["items"].as_array_mut().expect("items") {
+        if item.as_str() == Some(&format!("03{ballot}")) {
+            *item = Value::from(format!("03{forged}"));
+        }
+    }
+    write_json(&path, &bundle);
+    let out = verify_bundle(dir.path(), &path);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains(&format!("FAIL  signatures: ballot:{}", id.to_hex())),
+        "{report}"
+    );
+    assert!(report.contains("is refused: bad signature"), "{report}");
+    assert!(report.contains("1 polls verified, 1 failed"), "{report}");
+    assert!(text(&out.stderr).contains("failed verification"));
+}
+
+#[test]
+fn a_tampered_context_fails_its_agreement_with_the_signed_log() {
+    let dir = profile_with(&sample());
+    let path = export(dir.path());
+    let mut bundle = read_json(&path);
+    let stranger = sample::key(4242).member_id().to_hex();
+    bundle["polls"][1]["context"]["voters"]
+        .as_array_mut()
+        .expect("voters")
+        .push(Value::from(stranger));
+    write_json(&path, &bundle);
+    let out = verify_bundle(dir.path(), &path);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("FAIL  context: voters"), "{report}");
+    assert!(report.contains("1 polls verified, 1 failed"), "{report}");
+}
+
+#[test]
+fn a_truncated_or_foreign_file_is_a_clear_error() {
+    let dir = profile_with(&sample());
+    let path = export(dir.path());
+    let full = std::fs::read_to_string(&path).expect("read");
+    let cases: Vec<(String, &str)> = vec![
+        (full[..full.len() / 2].to_string(), "not JSON"),
+        ("hello".to_string(), "not JSON"),
+        (
+            full.replace("council-bundle/1", "council-bundle/9"),
+            "format is",
+        ),
+        (
+            {
+                let mut v: Value = serde_json::from_str(&full).expect("json");
+                v["items"][3] = Value::from("00ff");
+                v.to_string()
+            },
+            "item 3 is not a signed item",
+        ),
+    ];
+    for (content, says) in cases {
+        std::fs::write(&path, content).expect("write");
+        let out = verify_bundle(dir.path(), &path);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("bundle.json"), "names the file: {err}");
+        assert!(err.contains(says), "says {says:?}: {err}");
+    }
+    let out = verify_bundle(dir.path(), &dir.path().join("missing.json"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read"));
+}
+
+#[test]
+fn verify_on_a_profile_without_polls_says_so_and_succeeds() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = council(dir.path(), &["init", "--name", "Рада", "--seats", "5"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = council(dir.path(), &["verify"]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(report.contains("no polls to verify"), "{report}");
+    assert!(report.contains("0 polls verified, 0 failed"), "{report}");
+}
+
+#[test]
+fn verify_json_prints_each_report_in_the_shape_of_the_format() {
+    let dir = profile_with(&sample());
+    let path = export(dir.path());
+    let out = council(
+        dir.path(),
+        &[
+            "verify",
+            "--json",
+            "--bundle",
+            path.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let reports = v["reports"].as_array().expect("reports");
+    assert_eq!(reports.len(), 2);
+    for key in [
+        "poll",
+        "closed",
+        "verified",
+        "checks",
+        "counts",
+        "outcome",
+        "counted_hash",
+        "table",
+        "uncounted",
+        "rejected",
+        "evidence",
+        "session",
+        "title",
+        "agreement",
+    ] {
+        assert!(reports[0].get(key).is_some(), "{key} in {}", reports[0]);
+    }
+    assert_eq!(reports[0]["checks"].as_array().map(Vec::len), Some(9));
+    assert_eq!(reports[0]["outcome"], "adopted");
+    assert_eq!(reports[1]["outcome"], "not-adopted");
+    assert_eq!(v["verified"], 2);
+    assert_eq!(v["failed"], 0);
+}
