@@ -186,9 +186,12 @@ impl Demo {
             s.abort();
         }
         self.runtime.block_on(async move {
+            // All at once: each waits (bounded) for its connection tasks to end.
+            let mut all = tokio::task::JoinSet::new();
             for p in people {
-                p.net.shutdown().await;
+                all.spawn(async move { p.net.shutdown().await });
             }
+            while all.join_next().await.is_some() {}
             if let Some(r) = relay {
                 r.stop().await;
             }
