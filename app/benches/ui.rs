@@ -7,10 +7,15 @@
 //! For a 2,000-line draft and a 1 MB draft (deterministic Ukrainian text), the cursor goes to the
 //! middle and 200 keystrokes are typed (letters, spaces, a few Enters and Backspaces), one frame
 //! each, into the draft editor and then into a plain multiline `TextEdit` holding the same text —
-//! egui's own cost of the same job, the baseline. Prints the p99 frame times and, last, the worse
-//! of the two editor/plain ratios. Details go to stderr.
+//! egui's own cost of the same job, the baseline. The whole typing is run 5 times, each from a
+//! fresh start, and each keystroke counts its fastest frame, so that time slices lost to other
+//! processes on a busy machine are not counted as the widget's. Prints the p99 frame times and,
+//! last, the worse of the two editor/plain ratios. Details go to stderr.
 //!
 //! Run with `cargo bench -p council-app --bench ui` (it takes about a minute after the build).
+
+#[path = "support/cold_start.rs"]
+mod cold_start;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -20,6 +25,8 @@ use egui::text::{CCursor, CCursorRange};
 use egui::text_edit::TextEditState;
 use egui::{Context, Event, Id, Key, Modifiers, Pos2, RawInput, Rect, ScrollArea, TextEdit, vec2};
 
+/// How many times each widget types the keystrokes; each keystroke counts its fastest frame.
+const RUNS: usize = 5;
 /// How many keystrokes are typed into each draft.
 const KEYSTROKES: usize = 200;
 /// Frames run before measuring: the font atlas, the first layout, scrolling to the cursor.
@@ -44,8 +51,8 @@ fn main() {
             text.chars().count(),
             text.len()
         );
-        let editor = measure_editor(text, &keystrokes);
-        let plain = measure_plain_text_edit(text, &keystrokes);
+        let editor = best_of(RUNS, || measure_editor(text, &keystrokes));
+        let plain = best_of(RUNS, || measure_plain_text_edit(text, &keystrokes));
         if plain.frames.len() == keystrokes.len() {
             assert_eq!(
                 editor.text, plain.text,
@@ -73,7 +80,20 @@ fn main() {
         println!("plain_textedit_{name}_p99_ms: {plain_p99:.3}");
         ratio = ratio.max(editor_p99 / plain_p99);
     }
-    // Other figures (the cold start, say) are printed here, before the ratio: it stays last.
+    match cold_start::measure() {
+        Ok(c) => {
+            println!(
+                "cold_start_archive_load_ms: {:.0} ({} signed items)",
+                c.load.as_secs_f64() * 1e3,
+                c.items
+            );
+            println!(
+                "cold_start_first_frame_ms: {:.0}",
+                c.first_frame.as_secs_f64() * 1e3
+            );
+        }
+        Err(e) => eprintln!("cold start not measured: {e}"),
+    }
     println!("editor_vs_plain_textedit_ratio: {ratio:.3}");
 }
 
@@ -99,6 +119,27 @@ impl Run {
     fn p99_ms(&self) -> f64 {
         self.percentile_ms(99.0)
     }
+}
+
+/// Runs `run` `runs` times (once if its frames are slower than [`SLOW_FRAME`]) and keeps each
+/// keystroke's fastest frame.
+///
+/// A frame's work is the same in every run (each starts from a fresh `Context` and widget), so
+/// the fastest is its cost; the slower ones also hold time slices lost to other processes, which
+/// on a busy 2-core machine are 2–10 ms, far more than an editor frame.
+fn best_of(runs: usize, mut run: impl FnMut() -> Run) -> Run {
+    let mut best = run();
+    for _ in 1..runs {
+        if best.frames.iter().any(|frame| *frame > SLOW_FRAME) {
+            break;
+        }
+        let next = run();
+        assert_eq!(next.text, best.text, "two runs typed different texts");
+        for (best, next) in best.frames.iter_mut().zip(&next.frames) {
+            *best = (*best).min(*next);
+        }
+    }
+    best
 }
 
 /// A headless egui on a fixed screen, one frame per call.

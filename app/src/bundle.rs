@@ -115,9 +115,8 @@ impl Bundle {
             .items()
             .into_iter()
             .filter(|i| match (scope, i) {
-                (Scope::Everything, _) | (_, Item::Op(_) | Item::Statement(_) | Item::Ballot(_)) => {
-                    true
-                }
+                (Scope::Everything, _)
+                | (_, Item::Op(_) | Item::Statement(_) | Item::Ballot(_)) => true,
                 (Scope::PollsOnly, Item::Change(_)) => false,
                 (Scope::Public, Item::Change(c)) => crate::publish::is_public(replica, &c.doc()),
             })

@@ -126,8 +126,8 @@ impl Demo {
             .build()
             .map_err(|e| DemoError::Network(e.to_string()))?;
         let runtime = Arc::new(runtime);
-        let (council, _) =
-            SampleCouncil::new(DEPUTIES + 1, DEPUTIES).map_err(|e| DemoError::Council(e.to_string()))?;
+        let (council, _) = SampleCouncil::new(DEPUTIES + 1, DEPUTIES)
+            .map_err(|e| DemoError::Council(e.to_string()))?;
         let (relay, people) = runtime.block_on(start_peers(&council, &config.dir))?;
         let n = council.deputies.len();
         let cast = Cast {
@@ -137,7 +137,10 @@ impl Demo {
             deputies: (2..2 + n).collect(),
             player: config.player.map(|_| 2 + 4),
         };
-        let player = cast.player.and_then(|i| people.get(i)).map(|p| p.engine.clone());
+        let player = cast
+            .player
+            .and_then(|i| people.get(i))
+            .map(|p| p.engine.clone());
         let script = runtime.spawn(script(people.clone(), cast, config));
         Ok(Demo {
             runtime,
@@ -314,7 +317,10 @@ async fn wait_all(
 ) -> Result<(), DemoError> {
     for p in people {
         if !p.net.wait_until(PATIENCE, cond.clone()).await {
-            return Err(DemoError::Script(format!("{} did not receive {what}", p.name)));
+            return Err(DemoError::Script(format!(
+                "{} did not receive {what}",
+                p.name
+            )));
         }
     }
     Ok(())
@@ -378,9 +384,17 @@ async fn prepare(people: &[Person], cast: &Cast, pace: Duration) -> Result<DocId
                 committee: Some(committee),
             },
         )?;
-        wait_all(&people[cast.deputies[0]..=cast.deputies[0]], "the referral", move |r| {
-            r.log().state().documents.get(&budget).is_some_and(|m| m.referred_to == Some(committee))
-        })
+        wait_all(
+            &people[cast.deputies[0]..=cast.deputies[0]],
+            "the referral",
+            move |r| {
+                r.log()
+                    .state()
+                    .documents
+                    .get(&budget)
+                    .is_some_and(|m| m.referred_to == Some(committee))
+            },
+        )
         .await?;
         // The first deputy heads the budget committee.
         act(
@@ -396,12 +410,16 @@ async fn prepare(people: &[Person], cast: &Cast, pace: Duration) -> Result<DocId
         )?;
         pause(pace).await;
     }
-    wait_all(&people[cast.deputies[3]..=cast.deputies[3]], "the draft text", move |r| {
-        r.documents()
-            .get(&budget)
-            .and_then(|d| d.text(TextField::Body).ok())
-            .is_some_and(|t| t.lines().count() >= 3)
-    })
+    wait_all(
+        &people[cast.deputies[3]..=cast.deputies[3]],
+        "the draft text",
+        move |r| {
+            r.documents()
+                .get(&budget)
+                .and_then(|d| d.text(TextField::Body).ok())
+                .is_some_and(|t| t.lines().count() >= 3)
+        },
+    )
     .await?;
     act(
         dep(3),
@@ -427,9 +445,11 @@ async fn prepare(people: &[Person], cast: &Cast, pace: Duration) -> Result<DocId
         "Про тарифи на вивезення побутових відходів",
     ];
     let all = drafts.clone();
-    wait_all(&people[cast.secretary..=cast.secretary], "the drafts", move |r| {
-        all.iter().all(|d| r.documents().contains_key(d))
-    })
+    wait_all(
+        &people[cast.secretary..=cast.secretary],
+        "the drafts",
+        move |r| all.iter().all(|d| r.documents().contains_key(d)),
+    )
     .await?;
     for (d, t) in drafts.iter().zip(titles) {
         act(
@@ -458,13 +478,18 @@ async fn script(people: Vec<Person>, cast: Cast, config: DemoConfig) -> Result<(
     let agenda = prepare(&people, &cast, pace).await?;
     let chair = &people[cast.chair];
     wait_all(&people, "the published agenda", move |r| {
-        r.documents().get(&agenda).is_some_and(|d| d.published() && d.agenda().is_ok_and(|a| a.len() == 3))
+        r.documents()
+            .get(&agenda)
+            .is_some_and(|d| d.published() && d.agenda().is_ok_and(|a| a.len() == 3))
     })
     .await?;
     pause(pace * 4).await;
     let session: SessionId = act(chair, Command::OpenSession { agenda })?
         .ok_or_else(|| DemoError::Script("the session did not open".into()))?;
-    wait_all(&people, "the session", move |r| r.session(&session).is_some()).await?;
+    wait_all(&people, "the session", move |r| {
+        r.session(&session).is_some()
+    })
+    .await?;
     let say = |p: &Person, act: SessionAct| {
         p.engine
             .run(Command::Session { session, act })
@@ -482,9 +507,14 @@ async fn script(people: Vec<Person>, cast: Cast, config: DemoConfig) -> Result<(
         say(&people[i], SessionAct::Register)?;
     }
     let expected = colleagues.len() + 1;
-    wait_all(&people[cast.chair..=cast.chair], "the registrations", move |r| {
-        r.session(&session).is_some_and(|s| s.state().present.len() >= expected)
-    })
+    wait_all(
+        &people[cast.chair..=cast.chair],
+        "the registrations",
+        move |r| {
+            r.session(&session)
+                .is_some_and(|s| s.state().present.len() >= expected)
+        },
+    )
     .await?;
     let items = if config.player.is_some() { 3 } else { 1 };
     for item in 0..items {
@@ -518,11 +548,15 @@ async fn run_item(
     say(chair, SessionAct::StartItem(idx))?;
     pause(pace).await;
     // Two colleagues ask for the floor; one of them on a point of order, which jumps the queue.
-    let speakers = [(cast.deputies[1], FloorKind::Speech), (cast.deputies[5], FloorKind::PointOfOrder)];
+    let speakers = [
+        (cast.deputies[1], FloorKind::Speech),
+        (cast.deputies[5], FloorKind::PointOfOrder),
+    ];
     for (who, kind) in speakers {
         let wait = [people[who].clone()];
         wait_all(&wait, "the item", move |r| {
-            r.session(&session).is_some_and(|s| s.state().current_item == Some(idx))
+            r.session(&session)
+                .is_some_and(|s| s.state().current_item == Some(idx))
         })
         .await?;
         say(&people[who], SessionAct::RequestFloor(kind))?;
@@ -533,7 +567,8 @@ async fn run_item(
             let chair_node = chair.net.clone();
             chair_node
                 .wait_until(PATIENCE, move |r| {
-                    r.session(&session).is_some_and(|s| !s.state().queue().is_empty())
+                    r.session(&session)
+                        .is_some_and(|s| !s.state().queue().is_empty())
                 })
                 .await;
             chair.engine.read(|r| {
@@ -546,30 +581,54 @@ async fn run_item(
         pause(pace * 3).await;
         say(chair, SessionAct::EndFloor(request))?;
     }
-    say(chair, SessionAct::OpenPoll { item: idx, doc: None, title: None })?;
+    say(
+        chair,
+        SessionAct::OpenPoll {
+            item: idx,
+            doc: None,
+            title: None,
+        },
+    )?;
     let poll: PollId = chair
         .engine
-        .read(|r| r.session(&session).and_then(|s| s.state().polls.last().map(|p| p.id)))
+        .read(|r| {
+            r.session(&session)
+                .and_then(|s| s.state().polls.last().map(|p| p.id))
+        })
         .ok_or_else(|| DemoError::Script("the poll did not open".into()))?;
     wait_all(people, "the poll", move |r| {
-        r.session(&session).is_some_and(|s| s.state().poll(&poll).is_some())
+        r.session(&session)
+            .is_some_and(|s| s.state().poll(&poll).is_some())
     })
     .await?;
     let mut voters = vec![cast.chair];
-    voters.extend(cast.deputies.iter().copied().filter(|i| Some(*i) != cast.player));
+    voters.extend(
+        cast.deputies
+            .iter()
+            .copied()
+            .filter(|i| Some(*i) != cast.player),
+    );
     for (n, &i) in voters.iter().enumerate() {
         pause(pace / 2).await;
         let choice = choice_of(n, item);
         people[i]
             .engine
-            .run(Command::Vote { session, poll, choice })
+            .run(Command::Vote {
+                session,
+                poll,
+                choice,
+            })
             .map_err(|e| DemoError::Script(format!("{}: {e}", people[i].name)))?;
     }
     // One colleague changes their mind before the close.
     if let Some(&i) = voters.get(3) {
         people[i]
             .engine
-            .run(Command::Vote { session, poll, choice: Choice::For })
+            .run(Command::Vote {
+                session,
+                poll,
+                choice: Choice::For,
+            })
             .map_err(|e| DemoError::Script(format!("{}: {e}", people[i].name)))?;
     }
     let mut expected = voters.len();

@@ -53,6 +53,11 @@ pub trait Host {
     fn demo(&mut self) -> Result<Engine, String>;
     /// This device's member key, to give to the secretary before joining.
     fn my_key(&mut self) -> Result<String, String>;
+    /// Where the search index of the council last opened or started here is kept (see
+    /// [`crate::search::index_dir`]); `None`: this host offers no search.
+    fn index_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// The desktop's host: one profile directory, the network on a tokio runtime, and the demo.
@@ -220,5 +225,13 @@ impl Host for DesktopHost {
     fn my_key(&mut self) -> Result<String, String> {
         let store = self.profile.store().map_err(|e| e.to_string())?;
         Ok(store.identity().member_id().to_string())
+    }
+
+    fn index_dir(&self) -> Option<std::path::PathBuf> {
+        if let Some(dir) = &self.demo_dir {
+            return Some(crate::search::index_dir(dir.path()));
+        }
+        let store = self.profile.store_path();
+        store.parent().map(crate::search::index_dir)
     }
 }

@@ -248,6 +248,9 @@ messages! {
     NotNetworked,
     ConnectedPeers,
     NoPeers,
+    LinkDirect,
+    LinkRelay,
+    LinkUnknown,
     ItemsHeld,
     ItemsPending,
     LastRefusals,
@@ -265,6 +268,43 @@ messages! {
     RelayUrl,
     RelayNote,
     Language,
+    // Search.
+    Search,
+    SearchResults,
+    SearchUnavailable,
+    SearchHint,
+    Indexing,
+    NothingFound,
+    SearchFailed,
+    FilterAll,
+    FilterDrafts,
+    FilterDecisions,
+    FilterOpinions,
+    FilterAmendments,
+    FilterMinutes,
+    KindDraft,
+    KindDecision,
+    KindOpinion,
+    KindAmendment,
+    KindAgenda,
+    KindNote,
+    KindMinutes,
+    // Minutes.
+    Minutes,
+    MinutesPreview,
+    MinutesPath,
+    SavePdf,
+    SaveHtml,
+    SaveMarkdown,
+    PathRequired,
+    FileWritten,
+    MinutesFailed,
+    ApproveMinutes,
+    MinutesApproved,
+    MinutesNotApproved,
+    ApprovedBy,
+    MatchesRecord,
+    DiffersFromRecord,
     // Domain: draft statuses.
     DraftDraft,
     DraftSubmitted,
@@ -441,6 +481,41 @@ impl From<CheckName> for Msg {
     }
 }
 
+impl From<crate::search::Kind> for Msg {
+    fn from(k: crate::search::Kind) -> Msg {
+        use crate::search::Kind;
+        match k {
+            Kind::Draft => Msg::KindDraft,
+            Kind::Decision => Msg::KindDecision,
+            Kind::Opinion => Msg::KindOpinion,
+            Kind::Amendment => Msg::KindAmendment,
+            Kind::Agenda => Msg::KindAgenda,
+            Kind::Note => Msg::KindNote,
+            Kind::Minutes => Msg::KindMinutes,
+        }
+    }
+}
+
+impl From<crate::search::Status> for Msg {
+    fn from(s: crate::search::Status) -> Msg {
+        match s {
+            crate::search::Status::Draft(s) => s.into(),
+            crate::search::Status::Amendment(s) => s.into(),
+        }
+    }
+}
+
+impl From<Lang> for crate::minutes::Lang {
+    /// Minutes are written in the interface's language.
+    fn from(l: Lang) -> crate::minutes::Lang {
+        match l {
+            Lang::Uk => crate::minutes::Lang::Uk,
+            Lang::Bg => crate::minutes::Lang::Bg,
+            Lang::En => crate::minutes::Lang::En,
+        }
+    }
+}
+
 /// A committee's recommendation as stored ("support", "reject", "amend"), in `lang`; any other
 /// word is shown as it is.
 pub fn recommendation(lang: Lang, stored: &str) -> String {
@@ -525,6 +600,11 @@ pub fn human_size(lang: Lang, bytes: u64) -> String {
 /// "Backup written to /path".
 pub fn backup_written(lang: Lang, path: &str) -> String {
     format!("{} {path}", lang.tr(Msg::BackupWritten))
+}
+
+/// "Written to /path".
+pub fn file_written(lang: Lang, path: &str) -> String {
+    format!("{} {path}", lang.tr(Msg::FileWritten))
 }
 
 #[cfg(test)]

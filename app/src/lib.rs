@@ -16,5 +16,5 @@ pub mod minutes;
 pub mod profile;
 pub mod publish;
 pub mod search;
-pub mod views;
 pub mod ui;
+pub mod views;

@@ -19,6 +19,9 @@ fn the_headless_demo_ends_with_every_peer_holding_the_same_verified_tally() {
         stdout.contains("every one of the 17 peers holds the same verified tally of every poll"),
         "{stdout}"
     );
-    assert!(stdout.contains("poll \"Про бюджет громади на 2027 рік\""), "{stdout}");
+    assert!(
+        stdout.contains("poll \"Про бюджет громади на 2027 рік\""),
+        "{stdout}"
+    );
     assert!(stdout.contains("held by 17 of 17 peers"), "{stdout}");
 }

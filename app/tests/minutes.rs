@@ -183,7 +183,11 @@ fn sample() -> Sample {
         &council.deputies[0],
         DocSpec::Draft { co_authors: vec![] },
     );
-    let school = create(&mut replica, &council.chair, DocSpec::Draft { co_authors: vec![] });
+    let school = create(
+        &mut replica,
+        &council.chair,
+        DocSpec::Draft { co_authors: vec![] },
+    );
     let mut s = Sample {
         council,
         replica,
@@ -207,7 +211,10 @@ fn sample() -> Sample {
         1,
         &[
             (TextField::Title, "Про ремонт школи № 3"),
-            (TextField::Body, "Виділити 2 400 000 гривень на ремонт покрівлі школи № 3."),
+            (
+                TextField::Body,
+                "Виділити 2 400 000 гривень на ремонт покрівлі школи № 3.",
+            ),
         ],
     );
     let by = s.dep(2);
@@ -285,11 +292,7 @@ fn sample() -> Sample {
     let amendment = s.amendment;
     let on_amendment = s.poll(0, amendment, "Поправка депутата 2 до пункту 2");
     s.vote(&chair, on_amendment, 0, Choice::Against);
-    for (n, choice) in [
-        (1, Choice::Against),
-        (2, Choice::For),
-        (3, Choice::Abstain),
-    ] {
+    for (n, choice) in [(1, Choice::Against), (2, Choice::For), (3, Choice::Abstain)] {
         let d = s.dep(n);
         s.vote(&d, on_amendment, 0, choice);
     }
@@ -340,7 +343,11 @@ fn data_path(name: &str) -> PathBuf {
 fn the_minutes_state_attendance_quorum_speeches_and_each_poll_with_its_named_table() {
     let s = sample();
     let m = minutes::minutes(&s.replica, &s.session).expect("minutes");
-    let names: Vec<&str> = m.attendance.iter().map(|a| a.person.name.as_str()).collect();
+    let names: Vec<&str> = m
+        .attendance
+        .iter()
+        .map(|a| a.person.name.as_str())
+        .collect();
     assert_eq!(
         names,
         [
@@ -352,7 +359,11 @@ fn the_minutes_state_attendance_quorum_speeches_and_each_poll_with_its_named_tab
             "Депутат 5"
         ]
     );
-    assert!(m.attendance.iter().any(|a| a.person.name == "Депутат 5" && a.by_chair));
+    assert!(
+        m.attendance
+            .iter()
+            .any(|a| a.person.name == "Депутат 5" && a.by_chair)
+    );
     assert!(
         m.attendance
             .iter()
@@ -393,16 +404,23 @@ fn the_minutes_state_attendance_quorum_speeches_and_each_poll_with_its_named_tab
         Subject::Amendment { text: Some(t), .. } if t.contains("150 000 000")
     ));
     assert_eq!(
-        (budget.counts.for_, budget.counts.against, budget.counts.abstain),
+        (
+            budget.counts.for_,
+            budget.counts.against,
+            budget.counts.abstain
+        ),
         (4, 0, 1)
     );
     assert!(budget.verified && amendment.verified);
-    assert_eq!(budget.uncounted, 1, "deputy 2's first ballot was superseded");
+    assert_eq!(
+        budget.uncounted, 1,
+        "deputy 2's first ballot was superseded"
+    );
 
     let md = minutes::markdown(&m, Lang::Uk);
     for expected in [
         "# Протокол — Сесія 12",
-        "| Депутат 5 | депутат | 09:00:54 (зареєстровано головуючим) | — |",
+        "| Депутат 5 | депутат | 08:53:26 (зареєстровано головуючим) | — |",
         "- Депутат 6 (депутат)",
         "| Депутат 5 | 1. Про бюджет громади на 2026 рік | Родич працює у фінансовому управлінні |",
         "| 1 | Депутат 1 | виступ | ",
@@ -425,7 +443,11 @@ fn the_minutes_state_attendance_quorum_speeches_and_each_poll_with_its_named_tab
 fn the_adopted_decision_is_the_text_of_the_version_voted_on_not_the_text_now() {
     let mut s = sample();
     let budget = s.budget;
-    s.edit(budget, 2, &[(TextField::Body, "Текст, змінений після голосування.")]);
+    s.edit(
+        budget,
+        2,
+        &[(TextField::Body, "Текст, змінений після голосування.")],
+    );
     let m = minutes::minutes(&s.replica, &s.session).expect("minutes");
     assert_eq!(m.decisions.len(), 1, "only the budget was adopted");
     let d = &m.decisions[0];
@@ -576,7 +598,9 @@ fn pdf_text(pdf: &[u8]) -> String {
             };
             for pair in bytes.chunks(2) {
                 if let [hi, lo] = pair
-                    && let Some(t) = maps.get(font).and_then(|m| m.get(&u16::from_be_bytes([*hi, *lo])))
+                    && let Some(t) = maps
+                        .get(font)
+                        .and_then(|m| m.get(&u16::from_be_bytes([*hi, *lo])))
                 {
                     out.push_str(t);
                 }
@@ -638,11 +662,15 @@ fn the_pdf_is_paginated_embeds_its_font_and_carries_the_cyrillic_text() {
     let pdf = minutes::pdf(&m, Lang::Uk).expect("pdf");
     assert!(pdf.starts_with(b"%PDF-"));
     let text = String::from_utf8_lossy(&pdf);
-    let pages = text.matches("/Type /Page\n").count() + text.matches("/Type /Page\r").count()
+    let pages = text.matches("/Type /Page\n").count()
+        + text.matches("/Type /Page\r").count()
         + text.matches("/Type /Page ").count()
         + text.matches("/Type /Page/").count()
         + text.matches("/Type /Page>").count();
-    assert!(pages >= 2, "a long session takes several pages, got {pages}");
+    assert!(
+        pages >= 2,
+        "a long session takes several pages, got {pages}"
+    );
     assert!(text.contains("/FontFile2"), "the font is embedded");
     assert!(text.contains("+DejaVuSans"), "as a subset");
     assert!(!text.contains("/CreationDate"), "no clock in the file");
@@ -656,7 +684,10 @@ fn the_pdf_is_paginated_embeds_its_font_and_carries_the_cyrillic_text() {
         &format!("Сторінка 1 з {pages}"),
         &format!("Сторінка {pages} з {pages}"),
     ] {
-        assert!(shown.contains(expected), "missing {expected:?} in:\n{shown}");
+        assert!(
+            shown.contains(expected),
+            "missing {expected:?} in:\n{shown}"
+        );
     }
     assert_eq!(minutes::pdf(&m, Lang::Uk).expect("pdf again"), pdf);
     let bg = pdf_text(&minutes::pdf(&m, Lang::Bg).expect("bg pdf"));
@@ -790,7 +821,10 @@ fn the_cli_writes_each_format_approves_checks_and_names_an_unknown_session() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("no session \"Сесія 99\""), "{err}");
-    assert!(err.contains(&s.session.to_hex()) && err.contains("Сесія 12"), "{err}");
+    assert!(
+        err.contains(&s.session.to_hex()) && err.contains("Сесія 12"),
+        "{err}"
+    );
     assert!(err.contains("hint:"), "{err}");
 
     let out = council(d, &["minutes", "check", "Сесія 12"]);
@@ -801,7 +835,10 @@ fn the_cli_writes_each_format_approves_checks_and_names_an_unknown_session() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let shown = text(&out.stdout);
     assert!(shown.contains("Голова (chair) signed"), "{shown}");
-    assert!(shown.contains("approved by a chair and the secretary: no"), "{shown}");
+    assert!(
+        shown.contains("approved by a chair and the secretary: no"),
+        "{shown}"
+    );
 
     let out = council(d, &["verify"]);
     assert!(out.status.success(), "{}", text(&out.stderr));

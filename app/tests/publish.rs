@@ -83,7 +83,13 @@ fn the_site_shows_every_polls_named_table_and_never_anything_private() {
     let site = publish(&store, &out);
     assert_eq!(site.sessions, 1);
     assert!(site.polls >= 1);
-    for f in ["index.html", "verify.html", "council-bundle.json", "style.css", "verify.py"] {
+    for f in [
+        "index.html",
+        "verify.html",
+        "council-bundle.json",
+        "style.css",
+        "verify.py",
+    ] {
         assert!(out.join(f).exists(), "{f} is written");
     }
 
@@ -92,7 +98,10 @@ fn the_site_shows_every_polls_named_table_and_never_anything_private() {
     let poll = read(&polls[0]);
     assert!(poll.contains("<table class=\"named\">"), "the named table");
     assert!(poll.contains("<td>Депутат 1</td>"), "members by name");
-    assert!(poll.contains("Прийнято") || poll.contains("Не прийнято"), "the outcome");
+    assert!(
+        poll.contains("Прийнято") || poll.contains("Не прийнято"),
+        "the outcome"
+    );
     assert!(poll.contains("class=\"verified\""), "the verification mark");
     assert!(
         out.join(
@@ -108,9 +117,21 @@ fn the_site_shows_every_polls_named_table_and_never_anything_private() {
     for entry in std::fs::read_dir(&out).expect("site") {
         let path = entry.expect("entry").path();
         let text = read(&path);
-        assert!(!text.contains(SECRET_NOTE), "{} holds the note", path.display());
-        assert!(!text.contains(SECRET_DRAFT), "{} holds the draft", path.display());
-        assert!(!text.contains("Незавершений проєкт"), "{} names the draft", path.display());
+        assert!(
+            !text.contains(SECRET_NOTE),
+            "{} holds the note",
+            path.display()
+        );
+        assert!(
+            !text.contains(SECRET_DRAFT),
+            "{} holds the draft",
+            path.display()
+        );
+        assert!(
+            !text.contains("Незавершений проєкт"),
+            "{} names the draft",
+            path.display()
+        );
     }
     // Nor in the bundle's signed items (their text is compressed inside the changes).
     let node = Node::open(&store).expect("reopens");
@@ -213,9 +234,15 @@ fn headless_chromium_shows_a_polls_named_table_and_outcome_and_follows_the_links
     let profile = dir.path().join("chromium-profile");
     let poll = poll_pages(&out).into_iter().next().expect("a poll page");
     let dom = dump_dom(&browser, &poll, &profile);
-    assert!(dom.contains("class=\"named\""), "the named table is in the DOM");
+    assert!(
+        dom.contains("class=\"named\""),
+        "the named table is in the DOM"
+    );
     assert!(dom.contains("Депутат 1"), "rendered with Cyrillic names");
-    assert!(dom.contains("class=\"outcome\""), "the outcome is in the DOM");
+    assert!(
+        dom.contains("class=\"outcome\""),
+        "the outcome is in the DOM"
+    );
     let rows = dom.matches("<tr>").count();
     assert!(rows >= 17, "a row per member and the header: {rows}");
     // From the index, every link opens a page of the site in the browser.

@@ -108,7 +108,11 @@ impl Fixture {
     fn opinion(&mut self, draft: DocId, c: usize, member: usize, body: &str) -> DocId {
         let committee: CommitteeId = self.c.committees[c];
         let spec = DocSpec::Opinion { draft, committee };
-        let id = self.op(&self.deputy(member), OpBody::CreateDocument { spec }, JAN_2024);
+        let id = self.op(
+            &self.deputy(member),
+            OpBody::CreateDocument { spec },
+            JAN_2024,
+        );
         self.write(&id, member as u32 + 2, JAN_2024, &[(TextField::Body, body)]);
         id
     }
@@ -219,7 +223,12 @@ fn bulgarian_words_are_found_in_any_case_and_form() {
 #[test]
 fn english_words_are_found_regardless_of_case() {
     let mut f = fixture();
-    let d = f.draft(0, "Road Maintenance Plan", "Repair the ROADS near the school.", 1);
+    let d = f.draft(
+        0,
+        "Road Maintenance Plan",
+        "Repair the ROADS near the school.",
+        1,
+    );
     let index = f.index();
     assert_eq!(find(&index, "roads"), [d]);
     assert_eq!(find(&index, "MAINTENANCE plan"), [d]);
@@ -241,7 +250,12 @@ fn archive() -> Archive {
     // Committee 0 holds deputies 0 and 1; committee 1 holds deputies 2, 3 and 4.
     let adopted = f.draft(0, "Про бюджет освіти", "Виділити кошти на школи.", 10);
     f.adopt(adopted, 0, 0);
-    let draft = f.draft(2, "Про бюджет культури", "Виділити кошти на бібліотеки.", 40);
+    let draft = f.draft(
+        2,
+        "Про бюджет культури",
+        "Виділити кошти на бібліотеки.",
+        40,
+    );
     let office = f.c.secretary.clone();
     f.status(draft, &f.deputy(2), DraftStatus::Submitted, None);
     f.status(draft, &office, DraftStatus::InCommittee, Some(1));
@@ -374,7 +388,13 @@ fn an_edit_that_arrives_later_is_found_after_update_and_the_old_text_no_longer_m
     assert!(find(&index, "каштани").is_empty());
     // A status change is picked up too.
     f.status(d, &f.deputy(0), DraftStatus::Submitted, None);
-    assert_eq!(index.update(f.replica(), &mut |_| {}).expect("update").indexed, 1);
+    assert_eq!(
+        index
+            .update(f.replica(), &mut |_| {})
+            .expect("update")
+            .indexed,
+        1
+    );
     let q = Query {
         status: Some(Status::Draft(DraftStatus::Submitted)),
         ..Query::text("парку")
@@ -479,7 +499,10 @@ fn the_cli_prints_ranked_hits_and_exits_0() {
         first.starts_with("1. [") && first.contains("«бюджет» «освіти»"),
         "{stdout}"
     );
-    assert!(stdout.contains("adopted · Бюджетна комісія · Депутат 1 · 2024-01-11"), "{stdout}");
+    assert!(
+        stdout.contains("adopted · Бюджетна комісія · Депутат 1 · 2024-01-11"),
+        "{stdout}"
+    );
     let out = council(
         &dir,
         &[
@@ -499,8 +522,15 @@ fn the_cli_prints_ranked_hits_and_exits_0() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert_eq!(stdout.lines().filter(|l| l.contains(". [")).count(), 1, "{stdout}");
-    assert!(stdout.contains("[amendment] on «Про бюджет культури»"), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains(". [")).count(),
+        1,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[amendment] on «Про бюджет культури»"),
+        "{stdout}"
+    );
     assert!(search::index_dir(&dir).join("meta.json").is_file());
     let none = council(&dir, &["search", "ракета"]);
     assert!(none.status.success());
@@ -515,11 +545,21 @@ fn the_cli_refuses_a_bad_date_with_a_clear_message() {
     let out = council(&dir, &["search", "бюджет", "--from", "2024-13-01"]);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("2024-13-01") && stderr.contains("--from"), "{stderr}");
+    assert!(
+        stderr.contains("2024-13-01") && stderr.contains("--from"),
+        "{stderr}"
+    );
     let out = council(&dir, &["search", "бюджет", "--to", "31.12.2024"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("YYYY-MM-DD"), "{}", text(&out.stderr));
-    let out = council(&dir, &["search", "x", "--from", "2024-05-01", "--to", "2024-04-01"]);
+    assert!(
+        text(&out.stderr).contains("YYYY-MM-DD"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = council(
+        &dir,
+        &["search", "x", "--from", "2024-05-01", "--to", "2024-04-01"],
+    );
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--from is after --to"));
 }
@@ -534,7 +574,13 @@ fn the_search_service_indexes_in_the_background_and_follows_the_engine() {
     let service = SearchService::start(&dir, &engine).expect("service");
     assert!(service.wait_idle(Duration::from_secs(20)));
     assert_eq!(service.status(), ServiceStatus::Ready { docs: 1 });
-    assert_eq!(service.search(&Query::text("бюджет")).expect("search").len(), 1);
+    assert_eq!(
+        service
+            .search(&Query::text("бюджет"))
+            .expect("search")
+            .len(),
+        1
+    );
     // Nothing new: refreshing schedules nothing.
     service.refresh(&engine);
     assert!(service.wait_idle(Duration::ZERO));
@@ -553,11 +599,80 @@ fn the_search_service_indexes_in_the_background_and_follows_the_engine() {
             .expect("op");
         let id = op.id();
         let (log, doc) = n.replica_mut().document_mut(&id).expect("doc");
-        doc.edit(log, &device(3, 1), 1, |e| e.set_text(TextField::Title, "Бюджет села"))
-            .expect("edit");
+        doc.edit(log, &device(3, 1), 1, |e| {
+            e.set_text(TextField::Title, "Бюджет села")
+        })
+        .expect("edit");
     });
     service.refresh(&engine);
     assert!(service.wait_idle(Duration::from_secs(20)));
-    assert_eq!(service.search(&Query::text("бюджет")).expect("search").len(), 2);
+    assert_eq!(
+        service
+            .search(&Query::text("бюджет"))
+            .expect("search")
+            .len(),
+        2
+    );
     assert_eq!(service.status(), ServiceStatus::Ready { docs: 2 });
+}
+
+#[test]
+fn a_session_s_minutes_are_found_and_follow_the_session() {
+    use crdt_model::hash::Hash;
+    use crdt_model::session::{AgendaItem, Body, Statement, StatementKind};
+    let mut f = fixture();
+    let d = f.draft(0, "Про бюджет громади", "Текст.", 1);
+    let chair = f.c.chair.clone();
+    let log = f.replica().log();
+    let open = Statement {
+        council: log.council_id(),
+        session: Hash::default(),
+        author: chair.member_id(),
+        parents: vec![],
+        time_ms: JAN_2024 + 30 * DAY,
+        kind: StatementKind::OpenSession {
+            body: Body::Council,
+            log_heads: log.heads(),
+            label: "Сесія 7".into(),
+            items: vec![AgendaItem {
+                title: "Про бюджет громади на 2025 рік".into(),
+                doc: Some(d),
+            }],
+        },
+    }
+    .sign(&chair);
+    let session = open.id();
+    f.node.receive(Item::Statement(open)).expect("opened");
+    let index = f.index();
+    let q = Query {
+        kind: Some(Kind::Minutes),
+        ..Query::text("сесія 7 бюджет")
+    };
+    let hits = index.search(&q).expect("search");
+    assert_eq!(ids(&hits), [session]);
+    assert!(hits[0].title.contains("Сесія 7"), "{}", hits[0].title);
+    assert_eq!(hits[0].author, Some(chair.member_id()));
+    assert_eq!(search::format_day(hits[0].date_ms), "2024-01-31");
+    // Someone registers: the minutes change and are indexed again, alone.
+    let member = f.c.deputies[0].member_id();
+    let st = f
+        .node
+        .replica_mut()
+        .session_mut(&session)
+        .expect("session")
+        .create(&f.c.deputies[0], StatementKind::Present { member }, 2)
+        .expect("present");
+    f.node.persist(&[Item::Statement(st)]).expect("persist");
+    assert_eq!(
+        index
+            .update(f.replica(), &mut |_| {})
+            .expect("update")
+            .indexed,
+        1
+    );
+    let present = Query {
+        kind: Some(Kind::Minutes),
+        ..Query::text("Депутат 1")
+    };
+    assert_eq!(ids(&index.search(&present).expect("search")), [session]);
 }

@@ -723,3 +723,119 @@ fn a_session_the_chair_opens_is_brought_to_the_front() {
     h.run();
     assert_eq!(h.state().screen(), Some(council_app::ui::Screen::Dossiers));
 }
+
+/// The app of the person holding `engine`, searching with an index in `index`.
+fn harness_with_search(engine: Engine, index: PathBuf) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| {
+            App::new(cc, Box::new(NoHost), Some(engine))
+                .with_language(Lang::En)
+                .with_search_dir(&index)
+        })
+}
+
+#[test]
+fn a_cyrillic_word_typed_into_the_search_field_finds_the_draft_and_a_click_opens_it() {
+    let council = Council::new();
+    let me = council.secretary();
+    let draft = run(
+        &me,
+        Command::CreateDraft {
+            title: "Ремонт Шкіл".into(),
+            body: "1. Виділити кошти на ремонт шкіл району.".into(),
+        },
+    );
+    let index = tempfile::tempdir().expect("index dir");
+    let mut h = harness_with_search(me.clone(), index.path().to_path_buf());
+    h.run();
+    let service = h.state().search_service().expect("the app searches");
+    assert!(
+        service.wait_idle(std::time::Duration::from_secs(60)),
+        "the index is built"
+    );
+
+    // Lower case finds the capitalised title.
+    type_into(&mut h, "Search", "шкіл");
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert_eq!(h.state().screen(), Some(Screen::Search));
+    assert!(shows(&h, "Ремонт Шкіл"), "the draft is among the hits");
+    assert!(!shows(&h, "Nothing found"));
+
+    h.get_by_label("Ремонт Шкіл").click();
+    h.run();
+    assert_eq!(h.state().screen(), Some(Screen::Dossiers));
+    assert!(shows(&h, "Status: Draft"), "draft {draft} is open");
+    assert!(h.query_by_label("Draft text, line 1").is_some());
+}
+
+#[test]
+fn without_a_search_index_the_search_field_is_there_and_says_search_is_unavailable() {
+    let council = Council::new();
+    let mut h = harness(Box::new(NoHost), Some(council.deputy(0)));
+    h.run();
+    assert!(h.state().search_service().is_none());
+    type_into(&mut h, "Search", "бюджет");
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert_eq!(h.state().screen(), Some(Screen::Search));
+    assert!(shows(&h, "Search is not available on this device"));
+}
+
+#[test]
+fn the_minutes_of_a_session_with_a_closed_vote_show_its_question_and_counts_and_save_as_markdown() {
+    use council_app::minutes;
+
+    let council = Council::new();
+    let (secretary, chair) = (council.secretary(), council.chair());
+    let (d0, d1) = (council.deputy(0), council.deputy(1));
+    let (_, session) = open_session(&secretary, &chair);
+    sync_all(&[&secretary, &chair, &d0, &d1]);
+    let poll = open_poll(&chair, &d0, &d1, session);
+    for d in [&d0, &d1] {
+        d.run(Command::Vote {
+            session,
+            poll,
+            choice: Choice::For,
+        })
+        .expect("vote");
+    }
+    sync_all(&[&chair, &d0, &d1]);
+    act(&chair, session, SessionAct::ClosePoll(poll));
+    let question = session_view(&chair, session).polls[0].title.clone();
+    let expected = chair
+        .read(|r| minutes::minutes(r, &session))
+        .map(|m| minutes::markdown(&m, minutes::Lang::En))
+        .expect("minutes");
+
+    let mut h = harness(Box::new(NoHost), Some(chair.clone()));
+    h.run();
+    click(&mut h, "Session");
+    assert!(
+        h.query_by_label("Preview of the minutes").is_none(),
+        "the minutes are collapsed at first"
+    );
+    h.get_by_label("Minutes").click();
+    h.run();
+    let preview = h
+        .get_by_label("Preview of the minutes")
+        .accesskit_node()
+        .value()
+        .expect("the preview's text");
+    assert_eq!(preview, expected);
+    assert!(preview.contains(&question), "{preview}");
+    assert!(
+        preview.contains("for 2, against 0, abstained 0"),
+        "the counts: {preview}"
+    );
+
+    let out = council.dir.path().join("minutes.md");
+    let out_str = out.to_str().expect("a UTF-8 path").to_string();
+    type_into(&mut h, "Save to (file path)", &out_str);
+    click(&mut h, "Save Markdown");
+    let written = std::fs::read_to_string(&out).expect("the file is written");
+    assert_eq!(written, expected);
+    assert!(shows(&h, &format!("Written to {out_str}")));
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+}

@@ -13,4 +13,7 @@ mod store;
 pub mod ticket;
 
 pub use node::{Node, NodeError};
-pub use store::{SETTING_LANGUAGE, SETTING_RELAY, GenesisError, OpenError, PeerRecord, ReadError, Store, WriteError};
+pub use store::{
+    GenesisError, OpenError, PeerRecord, ReadError, SETTING_LANGUAGE, SETTING_RELAY, Store,
+    WriteError,
+};

@@ -150,7 +150,10 @@ fn person(i: usize) -> u32 {
 
 impl Generator<'_> {
     fn deputy(&self, i: usize) -> Result<&SecretKey, ArchiveError> {
-        self.council.deputies.get(i).ok_or(Archive::missing("deputy"))
+        self.council
+            .deputies
+            .get(i)
+            .ok_or(Archive::missing("deputy"))
     }
 
     /// The committee `i` (0 or 1) and the deputies on it.
@@ -376,7 +379,14 @@ impl Generator<'_> {
 
     fn note(&mut self, owner: usize, t: u64, items: &mut Vec<Item>) -> Result<(), ArchiveError> {
         let key = self.deputy(owner)?.clone();
-        let id = self.op(&key, OpBody::CreateDocument { spec: DocSpec::Note }, t, items)?;
+        let id = self.op(
+            &key,
+            OpBody::CreateDocument {
+                spec: DocSpec::Note,
+            },
+            t,
+            items,
+        )?;
         let (title, body) = text::note(&mut self.rng);
         self.edit(&id, person(owner), t + 1000, items, |e| {
             e.set_text(TextField::Title, &title)?;
@@ -399,17 +409,16 @@ impl Generator<'_> {
                 picks.push(self.drafts[self.rng.random_range(0..n)].0);
             }
         }
-        let doc = *picks.first().ok_or(Archive::missing("a draft to vote on"))?;
+        let doc = *picks
+            .first()
+            .ok_or(Archive::missing("a draft to vote on"))?;
         // The agenda, as the secretary publishes it.
         let spec = DocSpec::Agenda {
             label: label.clone(),
             committee: None,
         };
         let agenda = self.op(&secretary, OpBody::CreateDocument { spec }, t, &mut items)?;
-        let titles: Vec<(DocId, String)> = picks
-            .iter()
-            .map(|d| (*d, self.title(d)))
-            .collect();
+        let titles: Vec<(DocId, String)> = picks.iter().map(|d| (*d, self.title(d))).collect();
         self.edit(&agenda, 0, t + 1000, &mut items, |e| {
             e.set_text(TextField::Title, &format!("Порядок денний: {label}"))?;
             for (i, (d, title)) in titles.iter().enumerate() {
@@ -439,7 +448,13 @@ impl Generator<'_> {
         let mut made = 0;
         for p in 0..polls {
             if p == 0 {
-                self.say(session, &chair, StatementKind::StartItem { item: 0 }, t, &mut items)?;
+                self.say(
+                    session,
+                    &chair,
+                    StatementKind::StartItem { item: 0 },
+                    t,
+                    &mut items,
+                )?;
             }
             let title = if p == 0 {
                 "Затвердити рішення".to_string()
@@ -452,8 +467,13 @@ impl Generator<'_> {
                 .session(&session)
                 .map(|s| s.poll_open(0, doc, vec![], &title, None))
                 .ok_or(Archive::missing("session"))?;
-            let poll: PollId = self
-                .say(session, &chair, StatementKind::OpenPoll(open), t, &mut items)?;
+            let poll: PollId = self.say(
+                session,
+                &chair,
+                StatementKind::OpenPoll(open),
+                t,
+                &mut items,
+            )?;
             for k in &voters {
                 if made >= ballots {
                     break;
@@ -480,7 +500,13 @@ impl Generator<'_> {
                 .session(&session)
                 .and_then(|s| s.poll_close(&poll))
                 .ok_or(Archive::missing("poll"))?;
-            self.say(session, &chair, StatementKind::ClosePoll(close), t, &mut items)?;
+            self.say(
+                session,
+                &chair,
+                StatementKind::ClosePoll(close),
+                t,
+                &mut items,
+            )?;
         }
         self.node.persist(&items)?;
         Ok(made)

@@ -68,7 +68,11 @@ fn report(tallies: &[PeerTally], out: &mut dyn Write) -> Result<(), CliError> {
             t.counts.1,
             t.counts.2,
             t.outcome.map(|o| o.name()).unwrap_or("no outcome"),
-            if t.verified { ", verified" } else { ", NOT VERIFIED" },
+            if t.verified {
+                ", verified"
+            } else {
+                ", NOT VERIFIED"
+            },
         );
         by_poll
             .entry(t.poll.as_str())
@@ -81,7 +85,12 @@ fn report(tallies: &[PeerTally], out: &mut dyn Write) -> Result<(), CliError> {
     for (poll, lines) in &by_poll {
         writeln!(out, "poll \"{poll}\":")?;
         for (line, holders) in lines {
-            writeln!(out, "  {line} — held by {} of {} peers", holders.len(), peers.len())?;
+            writeln!(
+                out,
+                "  {line} — held by {} of {} peers",
+                holders.len(),
+                peers.len()
+            )?;
         }
         agree &= lines.len() == 1
             && lines.values().all(|h| h.len() == peers.len())

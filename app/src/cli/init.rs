@@ -57,6 +57,10 @@ pub fn cmd_init(profile: &Profile, args: InitArgs, out: &mut dyn Write) -> Resul
         warn_if_loosened(&store);
     }
     writeln!(out, "council: {}", genesis.id())?;
-    writeln!(out, "founder (you, secretary): {}", genesis.genesis().founder)?;
+    writeln!(
+        out,
+        "founder (you, secretary): {}",
+        genesis.genesis().founder
+    )?;
     Ok(())
 }

@@ -137,7 +137,14 @@ pub fn cmd_minutes(
         }
         None => {
             let session = args.session.unwrap_or_default();
-            write_minutes(profile, &session, args.format, args.out, args.lang.into(), out)
+            write_minutes(
+                profile,
+                &session,
+                args.format,
+                args.out,
+                args.lang.into(),
+                out,
+            )
         }
     }
 }
@@ -259,11 +266,7 @@ fn print_check(c: &MinutesCheck, label: &str, out: &mut dyn Write) -> std::io::R
             Some(l) => format!("matches the record ({})", l.code()),
             None => "does NOT match the record now".to_string(),
         };
-        writeln!(
-            out,
-            "  {} ({role}) signed {}: {verdict}",
-            a.name, a.minutes
-        )?;
+        writeln!(out, "  {} ({role}) signed {}: {verdict}", a.name, a.minutes)?;
     }
     writeln!(
         out,
@@ -281,7 +284,10 @@ fn print_check(c: &MinutesCheck, label: &str, out: &mut dyn Write) -> std::io::R
 pub(crate) fn verify_line(replica: &Replica, id: &SessionId) -> String {
     let label = label_of(replica, id);
     match minutes::verify_minutes(replica, id) {
-        Err(e) => format!("minutes of \"{label}\" ({}): cannot be made: {e}", id.short()),
+        Err(e) => format!(
+            "minutes of \"{label}\" ({}): cannot be made: {e}",
+            id.short()
+        ),
         Ok(c) if c.approvals.is_empty() => {
             format!("minutes of \"{label}\" ({}): not approved yet", id.short())
         }
@@ -313,6 +319,45 @@ pub(crate) fn verify_line(replica: &Replica, id: &SessionId) -> String {
                 ));
             }
             line
+        }
+    }
+}
+
+/// A session's minutes check as JSON, for `council verify --json`: `session`, `label`,
+/// `hashes` (per language), `approvals` (`name`, `member`, `role`, `minutes`, `matches`),
+/// `matches_record`, `approved`; or `error` when no minutes can be made.
+pub(crate) fn verify_json(replica: &Replica, id: &SessionId) -> serde_json::Value {
+    use serde_json::json;
+    let label = label_of(replica, id);
+    match minutes::verify_minutes(replica, id) {
+        Err(e) => json!({ "session": id.to_hex(), "label": label, "error": e.to_string() }),
+        Ok(c) => {
+            let hashes: serde_json::Map<String, serde_json::Value> = c
+                .hashes
+                .iter()
+                .map(|(l, h)| (l.code().to_string(), json!(h.to_hex())))
+                .collect();
+            let approvals: Vec<serde_json::Value> = c
+                .approvals
+                .iter()
+                .map(|a| {
+                    json!({
+                        "name": a.name,
+                        "member": a.member.to_hex(),
+                        "role": a.role().map(|r| r.name()),
+                        "minutes": a.minutes.to_hex(),
+                        "matches": a.matches(),
+                    })
+                })
+                .collect();
+            json!({
+                "session": id.to_hex(),
+                "label": label,
+                "hashes": hashes,
+                "approvals": approvals,
+                "matches_record": c.matches_record,
+                "approved": c.approved,
+            })
         }
     }
 }

@@ -81,7 +81,7 @@ pub enum Command {
     App,
     /// Try Council with a simulated council of colleagues, in the app or headless.
     Demo(demo::DemoArgs),
-    /// Search the council's drafts, decisions, opinions, amendments, agendas and your notes.
+    /// Search drafts, decisions, opinions, amendments, agendas, minutes and your own notes.
     Search(search::SearchArgs),
     /// Write a session's minutes (Markdown, HTML or PDF), approve them, or check approvals.
     ///
@@ -189,7 +189,7 @@ pub enum CliError {
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
     /// The session named is not on this device, or the name fits several.
-    #[error("{message}\n{sessions}")]
+    #[error("{message}\n{}", sessions.trim_end())]
     Session {
         /// What is wrong.
         message: String,
@@ -309,7 +309,9 @@ fn not_approved(approvals: usize, stale: usize) -> String {
     match (approvals, stale) {
         (0, _) => "the minutes are not approved yet".into(),
         (_, 0) => "the minutes are not approved by both a chair and the secretary yet".into(),
-        (_, s) => format!("the minutes are not approved: {s} approvals do not match the record now"),
+        (_, s) => {
+            format!("the minutes are not approved: {s} approvals do not match the record now")
+        }
     }
 }
 

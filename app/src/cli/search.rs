@@ -15,7 +15,7 @@ use crate::search::{self, Hit, Index, Kind, Progress, Query, Status};
 /// Milliseconds in a day.
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// Search the council's drafts, decisions, opinions, amendments, agendas and your own notes.
+/// Search drafts, decisions, opinions, amendments, agendas, minutes and your own notes.
 ///
 /// Every word must appear in a document's title or text, in any case and in any form starting
 /// like it ("бюджет" also finds "БЮДЖЕТУ", "общински" finds "Общинският"); words in double
@@ -65,7 +65,11 @@ fn parse_status(s: &str) -> Result<Status, String> {
 }
 
 /// Searches the profile's council and prints the hits.
-pub fn cmd_search(profile: &Profile, args: SearchArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub fn cmd_search(
+    profile: &Profile,
+    args: SearchArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let node = profile.node()?;
     warn_if_loosened(node.store());
     let replica = node.replica();

@@ -36,7 +36,7 @@ pub fn cmd_verify(
     let (verdict, source, minutes) = match &args.bundle {
         Some(path) => {
             let bundle = read_bundle(path)?;
-            let minutes = minutes_lines(&bundle_replica(&bundle));
+            let minutes = Minutes::of(&bundle_replica(&bundle));
             (
                 bundle.verify(),
                 format!("bundle {}", path.display()),
@@ -49,23 +49,23 @@ pub fn cmd_verify(
             (
                 Verdict::of_replica(node.replica()),
                 "this device".to_string(),
-                minutes_lines(node.replica()),
+                Minutes::of(node.replica()),
             )
         }
     };
     if args.json {
         let mut json = verdict.to_json();
         if let Some(obj) = json.as_object_mut() {
-            obj.insert("minutes".into(), serde_json::json!(minutes));
+            obj.insert("minutes".into(), serde_json::Value::Array(minutes.json));
         }
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         writeln!(out, "{text}")?;
     } else {
         print_verdict(&verdict, &source, out)?;
-        if !minutes.is_empty() {
+        if !minutes.lines.is_empty() {
             writeln!(out)?;
         }
-        for line in &minutes {
+        for line in &minutes.lines {
             writeln!(out, "{line}")?;
         }
     }
@@ -80,13 +80,26 @@ pub fn cmd_verify(
     }
 }
 
-/// One line per session about its minutes: whether they are approved and match the record.
-fn minutes_lines(replica: &Replica) -> Vec<String> {
-    replica
-        .sessions()
-        .keys()
-        .map(|id| super::minutes::verify_line(replica, id))
-        .collect()
+/// Each session's minutes: whether they are approved and match the record, as a line of the
+/// report and as JSON.
+struct Minutes {
+    lines: Vec<String>,
+    json: Vec<serde_json::Value>,
+}
+
+impl Minutes {
+    fn of(replica: &Replica) -> Minutes {
+        let ids = replica.sessions().keys();
+        Minutes {
+            lines: ids
+                .clone()
+                .map(|id| super::minutes::verify_line(replica, id))
+                .collect(),
+            json: ids
+                .map(|id| super::minutes::verify_json(replica, id))
+                .collect(),
+        }
+    }
 }
 
 /// The council a bundle's items make (what refuses to apply is left out: the verdict says so).

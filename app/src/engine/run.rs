@@ -4,9 +4,7 @@ use crdt_model::document::{AgendaItem as DocAgendaItem, Edit, EditError, TextFie
 use crdt_model::hash::Hash;
 use crdt_model::log::{AmendmentStatus, LogOp, SignedOp};
 use crdt_model::replica::Item;
-use crdt_model::session::{
-    AgendaItem, Ballot, Body, SessionId, Statement, StatementKind,
-};
+use crdt_model::session::{AgendaItem, Ballot, Body, SessionId, Statement, StatementKind};
 use crdt_model::{DocId, DocSpec, OpBody};
 
 use super::{Command, CommandError, Engine, SessionAct};
@@ -150,7 +148,9 @@ impl Engine {
             } => {
                 let me = self.me();
                 let seq = self.read(|r| {
-                    let s = r.session(&session).ok_or(CommandError::Unknown("session"))?;
+                    let s = r
+                        .session(&session)
+                        .ok_or(CommandError::Unknown("session"))?;
                     let p = s.state().poll(&poll).ok_or(CommandError::Unknown("poll"))?;
                     if p.close.is_some() {
                         return Err(CommandError::NotAllowed("the poll is closed".into()));
@@ -312,7 +312,10 @@ impl Engine {
                 .get(&draft)
                 .ok_or(CommandError::Unknown("draft"))?
                 .text(TextField::Body)?;
-            Ok::<_, CommandError>(Some((draft, replace_lines(&body, from_line, to_line, &text))))
+            Ok::<_, CommandError>(Some((
+                draft,
+                replace_lines(&body, from_line, to_line, &text),
+            )))
         })?;
         if let Some((draft, merged)) = plan {
             self.edit_doc(draft, t, |e| e.set_text(TextField::Body, &merged))?;
@@ -330,7 +333,9 @@ impl Engine {
                 .get(&agenda)
                 .ok_or(CommandError::Unknown("agenda"))?;
             let DocSpec::Agenda { label, committee } = &meta.spec else {
-                return Err(CommandError::Invalid("this document is not an agenda".into()));
+                return Err(CommandError::Invalid(
+                    "this document is not an agenda".into(),
+                ));
             };
             let doc = r
                 .documents()
@@ -392,7 +397,9 @@ impl Engine {
                 if chair {
                     Ok(())
                 } else {
-                    Err(CommandError::NotAllowed(format!("only the chair may {what}")))
+                    Err(CommandError::NotAllowed(format!(
+                        "only the chair may {what}"
+                    )))
                 }
             };
             let state = s.state();
@@ -488,6 +495,9 @@ mod tests {
             replace_lines(body, 2, 1, "1а. Вставка"),
             "1. Перше\n1а. Вставка\n2. Друге\n3. Третє"
         );
-        assert_eq!(replace_lines(body, 3, 3, "3. Кінець\n4. Ще"), "1. Перше\n2. Друге\n3. Кінець\n4. Ще");
+        assert_eq!(
+            replace_lines(body, 3, 3, "3. Кінець\n4. Ще"),
+            "1. Перше\n2. Друге\n3. Кінець\n4. Ще"
+        );
     }
 }

@@ -129,9 +129,8 @@ impl Engine {
             data_encoding::HEXLOWER.encode(&genesis),
             data_encoding::HEXLOWER.encode(&self.device.key().to_bytes()),
         );
-        write_private(path, text.as_bytes()).map_err(|e| {
-            CommandError::Save(format!("cannot write {}: {e}", path.display()))
-        })
+        write_private(path, text.as_bytes())
+            .map_err(|e| CommandError::Save(format!("cannot write {}: {e}", path.display())))
     }
 }
 

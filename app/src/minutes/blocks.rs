@@ -5,10 +5,10 @@
 use crdt_model::hash::Hash;
 use crdt_model::session::Outcome;
 
+use super::Lang;
 use super::date::{clock, date_time, duration};
 use super::model::{BodyName, ItemOutcome, ItemRecord, Minutes, PollRecord, Quorum, Subject};
 use super::words::{Words, floor_kind, role, rule, voter_result, words};
-use super::Lang;
 
 /// A run of text in a paragraph.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,10 @@ fn strong(s: impl Into<String>) -> Inline {
 
 /// "**Label:** value".
 fn field(label: &str, value: impl Into<String>) -> Block {
-    Block::Para(vec![strong(format!("{label}:")), text(format!(" {}", value.into()))])
+    Block::Para(vec![
+        strong(format!("{label}:")),
+        text(format!(" {}", value.into())),
+    ])
 }
 
 fn heads(version: &[Hash]) -> String {
@@ -159,7 +162,11 @@ fn attendance(out: &mut Vec<Block>, m: &Minutes, lang: Lang, w: &Words) {
             widths: vec![4.0, 2.5, 3.0, 1.5],
         }));
     }
-    out.push(Block::Subheading(format!("{} ({})", w.absent, m.absent.len())));
+    out.push(Block::Subheading(format!(
+        "{} ({})",
+        w.absent,
+        m.absent.len()
+    )));
     if m.absent.is_empty() {
         out.push(Block::Para(vec![text(w.none)]));
     } else {
@@ -300,7 +307,10 @@ fn poll_blocks(out: &mut Vec<Block>, p: &PollRecord, lang: Lang, w: &Words) {
         Subject::Draft => w.subject_draft.to_string(),
         Subject::Amendment {
             from_line, to_line, ..
-        } => format!("{} ({} {from_line}–{to_line})", w.subject_amendment, w.lines),
+        } => format!(
+            "{} ({} {from_line}–{to_line})",
+            w.subject_amendment, w.lines
+        ),
         Subject::Other => w.subject_other.to_string(),
     };
     out.push(field(w.subject, format!("{subject}, {}", p.doc.to_hex())));
@@ -355,7 +365,7 @@ fn poll_blocks(out: &mut Vec<Block>, p: &PollRecord, lang: Lang, w: &Words) {
     if !p.table.is_empty() {
         out.push(Block::Para(vec![strong(format!("{}:", w.roll_call))]));
         out.push(Block::Table(Table {
-            head: vec![w.number.into(), w.name.into(), w.vote.into()],
+            head: vec![w.number.into(), w.name.into(), w.ballot.into()],
             rows: p
                 .table
                 .iter()
@@ -395,7 +405,12 @@ fn decisions(out: &mut Vec<Block>, m: &Minutes, w: &Words) {
         return;
     }
     for (i, d) in m.decisions.iter().enumerate() {
-        out.push(Block::Subheading(format!("{} {}. {}", w.decision, i + 1, d.title)));
+        out.push(Block::Subheading(format!(
+            "{} {}. {}",
+            w.decision,
+            i + 1,
+            d.title
+        )));
         let poll = m
             .items
             .get(d.item as usize)

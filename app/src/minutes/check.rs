@@ -7,7 +7,7 @@ use crdt_model::replica::Replica;
 use crdt_model::session::SessionId;
 use crdt_model::{MemberId, Role, Roles};
 
-use super::model::minutes;
+use super::read::minutes;
 use super::{Lang, MinutesError};
 
 /// One member's latest approval of the minutes.
@@ -63,7 +63,10 @@ pub struct MinutesCheck {
 impl MinutesCheck {
     /// The hash of the minutes in `lang` as the record gives them now.
     pub fn hash(&self, lang: Lang) -> Option<Hash> {
-        self.hashes.iter().find(|(l, _)| *l == lang).map(|(_, h)| *h)
+        self.hashes
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, h)| *h)
     }
 
     /// Whether `hash` is the hash of the minutes the record gives now (in any language).
@@ -73,7 +76,10 @@ impl MinutesCheck {
 }
 
 /// Checks the approvals of `session`'s minutes against its record.
-pub fn verify_minutes(replica: &Replica, session: &SessionId) -> Result<MinutesCheck, MinutesError> {
+pub fn verify_minutes(
+    replica: &Replica,
+    session: &SessionId,
+) -> Result<MinutesCheck, MinutesError> {
     let m = minutes(replica, session)?;
     let hashes: Vec<(Lang, Hash)> = Lang::ALL.iter().map(|l| (*l, m.hash(*l))).collect();
     let state = replica.log().state();

@@ -35,7 +35,9 @@ pub(crate) fn render(m: &Minutes, lang: Lang, blocks: &[Block]) -> String {
     out.push_str("<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!("<title>{}</title>\n", escape(title)));
-    out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"));
+    out.push_str(&format!(
+        "<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    ));
     for b in blocks {
         block(&mut out, b);
     }

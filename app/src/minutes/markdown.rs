@@ -77,18 +77,14 @@ fn escape_line(s: &str) -> String {
     }
 }
 
+/// A quoted text, each of its lines a paragraph of its own so that its line breaks stay.
 fn quote(text: &str) -> String {
     text.split('\n')
-        .map(|l| {
-            let l = l.trim_end_matches('\r');
-            if l.trim().is_empty() {
-                ">".to_string()
-            } else {
-                format!("> {}", escape_line(l))
-            }
-        })
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("> {}", escape_line(l)))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n>\n")
 }
 
 fn table(t: &Table) -> String {
@@ -110,7 +106,10 @@ mod tests {
     fn record_text_is_escaped_so_it_reads_as_written() {
         assert_eq!(escape("a*b_c|d <e>"), "a\\*b\\_c\\|d \\<e\\>");
         assert_eq!(escape("два\nрядки"), "два рядки");
-        assert_eq!(quote("# Заголовок\n\n1. пункт\n- так"), "> \\# Заголовок\n>\n> 1\\. пункт\n> \\- так");
+        assert_eq!(
+            quote("# Заголовок\n\n1. пункт\n- так"),
+            "> \\# Заголовок\n>\n> 1\\. пункт\n>\n> \\- так"
+        );
         assert_eq!(quote("2025 рік"), "> 2025 рік");
     }
 

@@ -16,6 +16,7 @@ mod html;
 mod markdown;
 mod model;
 mod pdf;
+mod read;
 mod words;
 
 use crdt_model::hash::Hash;
@@ -25,9 +26,10 @@ use thiserror::Error;
 
 pub use check::{ApprovalCheck, MinutesCheck, verify_minutes};
 pub use model::{
-    Attendance, BodyName, Decision, ItemOutcome, ItemRecord, Minutes, Person, PollRecord,
-    Quorum, Recusal, Speech, Subject, Verification, minutes,
+    Attendance, BodyName, Decision, ItemOutcome, ItemRecord, Minutes, Person, PollRecord, Quorum,
+    Recusal, Speech, Subject, Verification,
 };
+pub use read::minutes;
 
 /// The language minutes are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

@@ -58,6 +58,7 @@ pub(crate) struct Words {
     pub floor_given: &'static str,
     pub time_used: &'static str,
     pub vote: &'static str,
+    pub ballot: &'static str,
     pub no_votes: &'static str,
     pub subject: &'static str,
     pub subject_draft: &'static str,
@@ -155,6 +156,7 @@ const UK: Words = Words {
     floor_given: "Надано слово",
     time_used: "Тривалість / регламент",
     vote: "Голосування",
+    ballot: "Голос",
     no_votes: "голосувань не було",
     subject: "Предмет",
     subject_draft: "проєкт рішення",
@@ -254,6 +256,7 @@ const BG: Words = Words {
     floor_given: "Дадена дума",
     time_used: "Продължителност / регламент",
     vote: "Гласуване",
+    ballot: "Глас",
     no_votes: "няма гласувания",
     subject: "Предмет",
     subject_draft: "проект за решение",
@@ -353,6 +356,7 @@ const EN: Words = Words {
     floor_given: "Floor given",
     time_used: "Time used / limit",
     vote: "Vote",
+    ballot: "Vote",
     no_votes: "no votes",
     subject: "Subject",
     subject_draft: "draft decision",
@@ -447,11 +451,7 @@ pub(crate) fn floor_kind(lang: Lang, k: FloorKind) -> &'static str {
             "against the proposal",
         ],
         FloorKind::Reply => ["репліка", "реплика", "reply"],
-        FloorKind::PointOfOrder => [
-            "з процедурного питання",
-            "по процедурата",
-            "point of order",
-        ],
+        FloorKind::PointOfOrder => ["з процедурного питання", "по процедурата", "point of order"],
     };
     pick(lang, uk, bg, en)
 }

@@ -147,7 +147,10 @@ impl Site {
         for (sid, s) in &sessions {
             for p in &s.state().polls {
                 polls += 1;
-                if p.close.as_ref().is_some_and(|c| c.outcome == Outcome::Adopted) {
+                if p.close
+                    .as_ref()
+                    .is_some_and(|c| c.outcome == Outcome::Adopted)
+                {
                     adopted_by.insert(p.open.doc, (**sid, p));
                 }
                 files.insert(poll_file(&p.id), poll_page(r, lang, &council, sid, s, p));
@@ -157,7 +160,10 @@ impl Site {
                 label: s.state().label.clone(),
                 why: e.to_string(),
             })?;
-            files.insert(minutes_file(sid, "html"), minutes::html(&m, lang).into_bytes());
+            files.insert(
+                minutes_file(sid, "html"),
+                minutes::html(&m, lang).into_bytes(),
+            );
             let pdf = minutes::pdf(&m, lang).map_err(|e| PublishError::Minutes {
                 label: s.state().label.clone(),
                 why: e.to_string(),
@@ -229,7 +235,11 @@ fn index_page(
 ) -> Vec<u8> {
     let w = words(lang);
     let mut b = String::new();
-    let _ = writeln!(b, "<p><a href=\"verify.html\">{}</a> · <a href=\"council-bundle.json\">{}</a></p>", w.how_to_verify, w.bundle);
+    let _ = writeln!(
+        b,
+        "<p><a href=\"verify.html\">{}</a> · <a href=\"council-bundle.json\">{}</a></p>",
+        w.how_to_verify, w.bundle
+    );
     let _ = writeln!(b, "<h2>{}</h2>\n<ul>", w.sessions);
     for (id, s) in sessions {
         let st = s.state();
@@ -264,7 +274,12 @@ fn index_page(
             Some(DocSpec::Agenda { label, .. }) => label.clone(),
             _ => short(a),
         };
-        let _ = writeln!(b, "<li><a href=\"{}\">{}</a></li>", agenda_file(a), esc(&label));
+        let _ = writeln!(
+            b,
+            "<li><a href=\"{}\">{}</a></li>",
+            agenda_file(a),
+            esc(&label)
+        );
     }
     if agendas.is_empty() {
         let _ = writeln!(b, "<li>{}</li>", w.none);
@@ -281,7 +296,12 @@ fn session_page(r: &Replica, lang: Lang, council: &str, id: &SessionId, s: &Sess
     let closed = s
         .statements()
         .into_iter()
-        .filter(|x| matches!(x.statement().kind, crdt_model::session::StatementKind::CloseSession))
+        .filter(|x| {
+            matches!(
+                x.statement().kind,
+                crdt_model::session::StatementKind::CloseSession
+            )
+        })
         .map(|x| x.statement().time_ms)
         .max();
     match closed {
@@ -301,13 +321,35 @@ fn session_page(r: &Replica, lang: Lang, council: &str, id: &SessionId, s: &Sess
         minutes_file(id, "pdf"),
         w.minutes_pdf
     );
+    match minutes::verify_minutes(r, id) {
+        Ok(check) if check.approved => {
+            let names: Vec<String> = check
+                .approved_by
+                .iter()
+                .map(|(name, role)| format!("{} ({})", esc(name), role.name()))
+                .collect();
+            let _ = writeln!(
+                b,
+                "<p class=\"verified\">{}: {}</p>",
+                w.minutes_approved,
+                names.join(", ")
+            );
+        }
+        _ => {
+            let _ = writeln!(b, "<p>{}</p>", w.minutes_not_approved);
+        }
+    }
     let _ = writeln!(b, "<h2>{}</h2>\n<ol>", w.agenda);
     for item in &st.items {
         let title = esc(&item.item.title);
-        let link = item
-            .item
-            .doc
-            .filter(|d| is_public(r, d) && r.log().state().documents.get(d).is_some_and(|m| m.draft_status == DraftStatus::Adopted));
+        let link = item.item.doc.filter(|d| {
+            is_public(r, d)
+                && r.log()
+                    .state()
+                    .documents
+                    .get(d)
+                    .is_some_and(|m| m.draft_status == DraftStatus::Adopted)
+        });
         let removed = matches!(item.status, ItemStatus::Removed { .. });
         match link {
             Some(d) => {
@@ -321,12 +363,21 @@ fn session_page(r: &Replica, lang: Lang, council: &str, id: &SessionId, s: &Sess
             }
         }
     }
-    let _ = writeln!(b, "</ol>\n<h2>{}</h2>\n<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>", w.polls, w.question, w.counts, w.status);
+    let _ = writeln!(
+        b,
+        "</ol>\n<h2>{}</h2>\n<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        w.polls, w.question, w.counts, w.status
+    );
     for p in &st.polls {
         let counts = p
             .close
             .as_ref()
-            .map(|c| format!("{} / {} / {}", c.counts.for_, c.counts.against, c.counts.abstain))
+            .map(|c| {
+                format!(
+                    "{} / {} / {}",
+                    c.counts.for_, c.counts.against, c.counts.abstain
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             b,
@@ -364,7 +415,13 @@ fn poll_page(
         let _ = writeln!(
             b,
             "<p>{}: {} {} · {} {} · {} {}</p>",
-            w.counts, w.for_, rep.counts.for_, w.against, rep.counts.against, w.abstain, rep.counts.abstain
+            w.counts,
+            w.for_,
+            rep.counts.for_,
+            w.against,
+            rep.counts.against,
+            w.abstain,
+            rep.counts.abstain
         );
     }
     let _ = writeln!(
@@ -396,7 +453,11 @@ fn poll_page(
         );
         for (name, v) in table {
             let (word, class) = voter_word(w, v);
-            let _ = writeln!(b, "<tr><td>{}</td><td class=\"{class}\">{word}</td></tr>", esc(&name));
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td class=\"{class}\">{word}</td></tr>",
+                esc(&name)
+            );
         }
         b.push_str("</tbody></table>\n");
         let _ = writeln!(b, "<h2>{}</h2>\n<ul>", w.checks);
@@ -411,14 +472,24 @@ fn poll_page(
             .get(&p.open.doc)
             .is_some_and(|m| m.draft_status == DraftStatus::Adopted)
         {
-            format!("<a href=\"{}\">{}</a>", decision_file(&p.open.doc), esc(&doc_title(r, &p.open.doc)))
+            format!(
+                "<a href=\"{}\">{}</a>",
+                decision_file(&p.open.doc),
+                esc(&doc_title(r, &p.open.doc))
+            )
         } else {
             esc(&doc_title(r, &p.open.doc))
         };
         let _ = writeln!(b, "<p>{}: {link}</p>", w.text_voted);
     }
     let version: Vec<String> = p.open.version.iter().map(short).collect();
-    let _ = writeln!(b, "<p>{}: <code>{}</code> · poll <code>{}</code></p>", w.version, version.join(" "), p.id.to_hex());
+    let _ = writeln!(
+        b,
+        "<p>{}: <code>{}</code> · poll <code>{}</code></p>",
+        w.version,
+        version.join(" "),
+        p.id.to_hex()
+    );
     page(lang, council, &p.open.title, &b)
 }
 
@@ -452,7 +523,12 @@ fn decision_page(
             w.session
         );
         let version: Vec<String> = p.open.version.iter().map(short).collect();
-        let _ = writeln!(b, "<p>{}: <code>{}</code></p>", w.version, version.join(" "));
+        let _ = writeln!(
+            b,
+            "<p>{}: <code>{}</code></p>",
+            w.version,
+            version.join(" ")
+        );
     }
     let _ = writeln!(b, "<h2>{}</h2>\n<pre>{}</pre>", w.text_voted, esc(&text));
     page(lang, council, &doc_title(r, d), &b)

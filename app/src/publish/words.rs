@@ -45,6 +45,8 @@ pub(crate) struct Words {
     pub format: &'static str,
     pub none: &'static str,
     pub session: &'static str,
+    pub minutes_approved: &'static str,
+    pub minutes_not_approved: &'static str,
 }
 
 /// The words for `lang`.
@@ -98,6 +100,8 @@ static UK: Words = Words {
     format: "Опис формату",
     none: "немає",
     session: "Засідання",
+    minutes_approved: "Протокол затверджено підписами, що відповідають запису",
+    minutes_not_approved: "Протокол ще не затверджено головуючим і секретарем.",
 };
 
 static BG: Words = Words {
@@ -142,6 +146,8 @@ static BG: Words = Words {
     format: "Описание на формата",
     none: "няма",
     session: "Заседание",
+    minutes_approved: "Протоколът е одобрен с подписи, които съответстват на записа",
+    minutes_not_approved: "Протоколът още не е одобрен от председателя и секретаря.",
 };
 
 static EN: Words = Words {
@@ -186,4 +192,6 @@ static EN: Words = Words {
     format: "Format description",
     none: "none",
     session: "Session",
+    minutes_approved: "Minutes approved, with signatures that match the record",
+    minutes_not_approved: "The minutes are not yet approved by the chair and the secretary.",
 };

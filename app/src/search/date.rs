@@ -6,7 +6,8 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 pub fn parse_day(s: &str) -> Result<(i32, u32, u32), String> {
     let bad = || format!("`{s}` is not a date: write it as YYYY-MM-DD, e.g. 2025-03-31");
     let mut parts = s.trim().split('-');
-    let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(bad());
     };
@@ -85,7 +86,14 @@ mod tests {
 
     #[test]
     fn malformed_or_impossible_dates_are_refused_with_the_expected_form() {
-        for s in ["2025-13-01", "2025-02-29", "31.12.2025", "2025-1-1", "", "2025-01-01-01"] {
+        for s in [
+            "2025-13-01",
+            "2025-02-29",
+            "31.12.2025",
+            "2025-1-1",
+            "",
+            "2025-01-01-01",
+        ] {
             let e = parse_day(s).expect_err(s);
             assert!(e.contains('`'), "{e}");
         }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use crdt_model::replica::Replica;
 use crdt_model::{CouncilId, DocId, MemberId};
@@ -11,6 +12,7 @@ use tantivy::directory::error::LockError;
 use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 use super::error::SearchError;
+use super::plan::Plan;
 use super::schema::{FORMAT, FP, Fields, ID};
 use super::source::{self, Entry};
 use super::tokenizer::{TOKENIZER, analyzer};
@@ -48,21 +50,6 @@ pub struct Updated {
     pub removed: usize,
     /// Documents in the index now.
     pub total: usize,
-}
-
-/// The changes found by [`Index::plan`], applied by [`Index::apply`].
-#[derive(Debug, Default)]
-pub struct Plan {
-    entries: Vec<Entry>,
-    removed: Vec<DocId>,
-    fingerprints: HashMap<DocId, u64>,
-}
-
-impl Plan {
-    /// Whether there is nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.removed.is_empty()
-    }
 }
 
 /// A council's search index for one member, in a directory of its own.
@@ -180,19 +167,20 @@ impl Index {
         replica: &Replica,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Updated, SearchError> {
-        let plan = self.plan(replica);
+        let mut plan = self.plan(replica);
+        plan.read(replica, Duration::MAX);
         self.apply(plan, progress)
     }
 
-    /// Finds what changed in `replica` and reads the text of those documents: the part of an
-    /// update that needs the replica (keep the engine's lock only for this).
+    /// Finds what changed in `replica` since the last update, from fingerprints alone (cheap);
+    /// [`Plan::read`] then reads the changed documents, [`Index::apply`] writes them.
     pub fn plan(&self, replica: &Replica) -> Plan {
         let now = source::fingerprints(replica, &self.me, self.lang);
         let state = self.state();
-        let entries = now
+        let todo: Vec<(DocId, u64)> = now
             .iter()
             .filter(|(id, fp)| state.fingerprints.get(id) != Some(fp))
-            .filter_map(|(id, fp)| source::entry(replica, &self.me, self.lang, id, *fp))
+            .map(|(id, fp)| (*id, *fp))
             .collect();
         let removed = state
             .fingerprints
@@ -201,18 +189,26 @@ impl Index {
             .copied()
             .collect();
         Plan {
-            entries,
+            me: Some(self.me),
+            lang: self.lang,
+            changed: todo.len(),
+            todo,
+            entries: Vec::new(),
             removed,
             fingerprints: now,
         }
     }
 
-    /// Writes a [`Plan`] into the index and commits it.
+    /// Writes what `plan` read into the index and commits it. Documents it has not read yet
+    /// stay as they were and are read by the next update.
     pub fn apply(
         &self,
-        plan: Plan,
+        mut plan: Plan,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Updated, SearchError> {
+        for (id, _) in &plan.todo {
+            plan.fingerprints.remove(id);
+        }
         let mut state = self.state();
         let total = plan.entries.len();
         let mut updated = Updated {
@@ -220,7 +216,7 @@ impl Index {
             removed: plan.removed.len(),
             total: plan.fingerprints.len(),
         };
-        if plan.is_empty() {
+        if plan.entries.is_empty() && plan.removed.is_empty() {
             state.fingerprints = plan.fingerprints;
             updated.total = self.len();
             return Ok(updated);

@@ -22,6 +22,7 @@ mod date;
 mod error;
 mod index;
 mod minutes;
+mod plan;
 mod query;
 mod schema;
 mod service;
@@ -37,6 +38,7 @@ use std::path::{Path, PathBuf};
 pub use date::{day_start_ms, format_day, parse_day};
 pub use error::SearchError;
 pub use index::{Index, Progress, Updated};
+pub use plan::Plan;
 pub use service::{SearchService, ServiceStatus};
 pub use types::{Hit, Kind, Query, Status};
 

@@ -132,7 +132,10 @@ fn word_query(f: &Fields, forms: &[(String, f32)]) -> Box<dyn TQuery> {
                 Term::from_field_text(field, form),
                 IndexRecordOption::WithFreqs,
             );
-            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost * weight))));
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(term), boost * weight)),
+            ));
         }
     }
     Box::new(BooleanQuery::new(should))
@@ -198,7 +201,11 @@ fn hit(
     snippets: &SnippetGenerator,
     marks: &BTreeSet<String>,
 ) -> Hit {
-    let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
+    let text = |field: Field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    };
     let hex = |field: Field| crdt_model::Hash::from_hex(text(field));
     let kinds: Vec<Kind> = doc
         .get_all(f.kind)
@@ -214,7 +221,7 @@ fn hit(
     let (snippet, highlights) = if snippet.highlighted().is_empty() {
         (beginning(body), Vec::new())
     } else {
-        (snippet.fragment().to_string(), snippet.highlighted().to_vec())
+        passage(body, snippet.fragment_range(), snippet.highlighted())
     };
     let title = text(f.title).to_string();
     Hit {
@@ -231,6 +238,38 @@ fn hit(
         author: crdt_model::MemberId::from_hex(text(f.author)).ok(),
         date_ms: doc.get_first(f.date).and_then(|v| v.as_i64()).unwrap_or(0),
     }
+}
+
+/// The fragment `range` of `text` with its trailing punctuation, marked with `…` where the
+/// text goes on; `highlights` are relative to the fragment and are moved along.
+fn passage(
+    text: &str,
+    range: Range<usize>,
+    highlights: &[Range<usize>],
+) -> (String, Vec<Range<usize>>) {
+    let rest = text.get(range.end..).unwrap_or_default();
+    let end = range.end
+        + rest
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(rest.len(), |(i, _)| i);
+    let goes_on = |part: Option<&str>| part.is_some_and(|p| !p.trim().is_empty());
+    let before = if goes_on(text.get(..range.start)) {
+        "…"
+    } else {
+        ""
+    };
+    let after = if goes_on(text.get(end..)) { "…" } else { "" };
+    let out = format!(
+        "{before}{}{after}",
+        text.get(range.start..end).unwrap_or_default()
+    );
+    let shift = before.len();
+    let moved = highlights
+        .iter()
+        .map(|r| r.start + shift..r.end + shift)
+        .collect();
+    (out, moved)
 }
 
 /// The start of `text`, cut at a word boundary near [`SNIPPET_CHARS`].

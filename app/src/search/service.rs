@@ -178,25 +178,40 @@ impl Drop for SearchService {
     }
 }
 
+/// How long the worker holds the engine's lock at a time while reading documents.
+const READ_SLICE: Duration = Duration::from_millis(10);
+/// The least time between two updates: items arriving one by one (ballots in a vote) are
+/// taken in together, and the engine is left alone in between.
+const MIN_INTERVAL: Duration = Duration::from_millis(250);
+
 /// The worker: takes the newest engine handed over, updates the index from it, repeats.
 fn work(shared: &Shared, jobs: &mpsc::Receiver<Engine>, mut rebuilding: Option<String>) {
+    let mut last: Option<Instant> = None;
     while let Ok(mut engine) = jobs.recv() {
+        if let Some(wait) = last.and_then(|t| MIN_INTERVAL.checked_sub(t.elapsed())) {
+            std::thread::sleep(wait);
+        }
         let mut taken = 1;
         while let Ok(newer) = jobs.try_recv() {
             engine = newer;
             taken += 1;
         }
-        let plan = engine.read(|r| shared.index.plan(r));
         let why = rebuilding.take();
+        let indexing = |(done, total): (usize, usize)| ServiceStatus::Indexing {
+            done,
+            total,
+            rebuilding: why.clone(),
+        };
+        let mut plan = engine.read(|r| shared.index.plan(r));
+        while !engine.read(|r| plan.read(r, READ_SLICE)) {
+            shared.set(indexing(plan.progress()));
+        }
         let result = shared.index.apply(plan, &mut |p| {
             if let Progress::Indexed { done, total } = p {
-                shared.set(ServiceStatus::Indexing {
-                    done,
-                    total,
-                    rebuilding: why.clone(),
-                });
+                shared.set(indexing((done, total)));
             }
         });
+        last = Some(Instant::now());
         let mut inner = shared.inner();
         inner.status = match result {
             Ok(u) => ServiceStatus::Ready { docs: u.total },

@@ -60,7 +60,9 @@ fn title_matches_rank_above_text_matches() {
     let in_text = c.draft(0, "Про ремонт доріг", "Кошти бюджету громади на ремонт.", 1);
     let in_title = c.draft(1, "Про бюджет громади", "Затвердити кошторис.", 2);
     let dir = tempfile::tempdir().expect("dir");
-    let hits = open(dir.path(), &c).search(&Query::text("бюджет")).expect("search");
+    let hits = open(dir.path(), &c)
+        .search(&Query::text("бюджет"))
+        .expect("search");
     assert_eq!(ids(&hits), [in_title, in_text]);
     assert!(hits[0].score > hits[1].score);
 }
@@ -71,7 +73,9 @@ fn a_word_s_own_form_ranks_above_its_other_forms() {
     let other = c.draft(0, "Звіт", "Видатки бюджетів сіл.", 1);
     let own = c.draft(1, "Звіт", "Видатки бюджету сіл.", 2);
     let dir = tempfile::tempdir().expect("dir");
-    let hits = open(dir.path(), &c).search(&Query::text("бюджету")).expect("search");
+    let hits = open(dir.path(), &c)
+        .search(&Query::text("бюджету"))
+        .expect("search");
     assert_eq!(ids(&hits), [own, other]);
 }
 
@@ -85,7 +89,10 @@ fn an_update_with_nothing_new_reindexes_nothing() {
     assert_eq!((again.indexed, again.removed, again.total), (0, 0, 1));
     drop(index);
     let reopened = open(dir.path(), &c);
-    assert_eq!(reopened.update(&c.r, &mut |_| {}).expect("update").indexed, 0);
+    assert_eq!(
+        reopened.update(&c.r, &mut |_| {}).expect("update").indexed,
+        0
+    );
 }
 
 #[test]
@@ -112,7 +119,9 @@ fn a_query_with_no_words_lists_the_newest_documents_first() {
     let old = c.draft(0, "Перший", "Текст.", 1_000);
     let new = c.draft(1, "Другий", "Текст.", 2_000);
     let dir = tempfile::tempdir().expect("dir");
-    let hits = open(dir.path(), &c).search(&Query::default()).expect("search");
+    let hits = open(dir.path(), &c)
+        .search(&Query::default())
+        .expect("search");
     assert_eq!(ids(&hits), [new, old]);
 }
 
@@ -122,8 +131,19 @@ fn a_word_found_nowhere_finds_nothing_even_beside_common_words() {
     c.draft(0, "Про бюджет громади", "Текст.", 1);
     let dir = tempfile::tempdir().expect("dir");
     let index = open(dir.path(), &c);
-    assert!(index.search(&Query::text("бюджет ракета")).expect("search").is_empty());
-    assert_eq!(index.search(&Query::text("бюджет громади")).expect("search").len(), 1);
+    assert!(
+        index
+            .search(&Query::text("бюджет ракета"))
+            .expect("search")
+            .is_empty()
+    );
+    assert_eq!(
+        index
+            .search(&Query::text("бюджет громади"))
+            .expect("search")
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -132,10 +152,24 @@ fn query_syntax_characters_are_just_separators() {
     c.draft(0, "Про бюджет", "Текст (і дужки): AND OR NOT.", 1);
     let dir = tempfile::tempdir().expect("dir");
     let index = open(dir.path(), &c);
-    for q in ["бюджет:", "(бюджет", "бюджет AND", "+бюджет -", "\"бюджет", "*", ""] {
+    for q in [
+        "бюджет:",
+        "(бюджет",
+        "бюджет AND",
+        "+бюджет -",
+        "\"бюджет",
+        "*",
+        "",
+    ] {
         assert!(index.search(&Query::text(q)).is_ok(), "{q}");
     }
-    assert_eq!(index.search(&Query::text("+бюджет -")).expect("search").len(), 1);
+    assert_eq!(
+        index
+            .search(&Query::text("+бюджет -"))
+            .expect("search")
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -143,6 +177,11 @@ fn the_html_snippet_escapes_the_text_and_bolds_the_matches() {
     let mut c = council();
     c.draft(0, "Звіт", "Умова <a> & бюджет громади.", 1);
     let dir = tempfile::tempdir().expect("dir");
-    let hits = open(dir.path(), &c).search(&Query::text("бюджет")).expect("search");
-    assert_eq!(hits[0].snippet_html(), "Умова &lt;a&gt; &amp; <b>бюджет</b> громади.");
+    let hits = open(dir.path(), &c)
+        .search(&Query::text("бюджет"))
+        .expect("search");
+    assert_eq!(
+        hits[0].snippet_html(),
+        "Умова &lt;a&gt; &amp; <b>бюджет</b> громади."
+    );
 }

@@ -67,7 +67,12 @@ impl TokenStream for WordStream<'_> {
         };
         let start = self.at + start;
         let mut end = start;
-        let mut chars = self.text.get(start..).unwrap_or_default().char_indices().peekable();
+        let mut chars = self
+            .text
+            .get(start..)
+            .unwrap_or_default()
+            .char_indices()
+            .peekable();
         while let Some((i, c)) = chars.next() {
             if is_apostrophe(c) {
                 let joins = chars
@@ -157,7 +162,9 @@ pub(super) fn stem(word: &str) -> Option<&str> {
     if chars <= MIN_STEM_CHARS {
         return None;
     }
-    let endings = if word.chars().any(|c| matches!(c, 'а'..='я' | 'і' | 'ї' | 'є' | 'ґ' | 'ё'))
+    let endings = if word
+        .chars()
+        .any(|c| matches!(c, 'а'..='я' | 'і' | 'ї' | 'є' | 'ґ' | 'ё'))
     {
         CYRILLIC_ENDINGS
     } else {
@@ -188,7 +195,10 @@ mod tests {
             texts("Общинският съвет – Община Габрово"),
             ["общинският", "съвет", "община", "габрово"]
         );
-        assert_eq!(texts("Budget: roads & schools"), ["budget", "roads", "schools"]);
+        assert_eq!(
+            texts("Budget: roads & schools"),
+            ["budget", "roads", "schools"]
+        );
     }
 
     #[test]

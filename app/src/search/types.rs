@@ -191,7 +191,9 @@ pub struct Hit {
 impl Hit {
     /// The snippet with every match wrapped in `open` and `close` (e.g. `«` `»`, or ANSI bold).
     pub fn snippet_marked(&self, open: &str, close: &str) -> String {
-        mark(&self.snippet, &self.highlights, open, close, |s| s.to_string())
+        mark(&self.snippet, &self.highlights, open, close, |s| {
+            s.to_string()
+        })
     }
 
     /// The title with every match wrapped in `open` and `close`.

@@ -8,6 +8,7 @@ use egui::{Align, Button, Color32, Layout, RichText, Ui, vec2};
 use super::agenda::Agendas;
 use super::dossiers::Dossiers;
 use super::members::Members;
+use super::search::SearchView;
 use super::session::Sessions;
 use super::settings::Settings;
 use super::sync::SyncView;
@@ -17,6 +18,7 @@ use super::{Action, After, Cached, Cx};
 use crate::engine::{Engine, SyncStatus};
 use crate::host::Host;
 use crate::i18n::{Lang, Msg};
+use crate::search::SearchService;
 use crate::views;
 
 /// A screen of the navigation.
@@ -34,6 +36,8 @@ pub enum Screen {
     Sync,
     /// Identity, backup, relay, language.
     Settings,
+    /// The hits of the top bar's search field (reached from it, not from the navigation).
+    Search,
 }
 
 impl Screen {
@@ -55,6 +59,7 @@ impl Screen {
             Screen::Members => Msg::NavMembers,
             Screen::Sync => Msg::NavSync,
             Screen::Settings => Msg::NavSettings,
+            Screen::Search => Msg::SearchResults,
         }
     }
 }
@@ -103,6 +108,10 @@ struct Main {
     members: Members,
     sync: SyncView,
     settings: Settings,
+    /// The search field and screen.
+    search: SearchView,
+    /// The council's search index, kept up to date from the engine (`None`: no search here).
+    search_service: Option<SearchService>,
 }
 
 /// What the top bar shows.
@@ -126,7 +135,7 @@ impl App {
         let saved = engine
             .as_ref()
             .and_then(|e| e.setting_string(council_sync::SETTING_LANGUAGE));
-        App {
+        let mut app = App {
             host,
             lang: Lang::initial(saved.as_deref()),
             lang_chosen: false,
@@ -134,6 +143,37 @@ impl App {
             main: engine.map(Main::new),
             errors: Vec::new(),
             notice: None,
+        };
+        app.start_search();
+        app
+    }
+
+    /// The same app searching with an index kept in `dir` (tests give a temporary directory;
+    /// the desktop's comes from [`Host::index_dir`]). Does nothing on the welcome screen.
+    pub fn with_search_dir(mut self, dir: &std::path::Path) -> Self {
+        if let Some(main) = self.main.as_mut()
+            && let Err(e) = main.start_search(dir)
+        {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// The search behind the top bar's field, once the device belongs to a council and the
+    /// host keeps a search index.
+    pub fn search_service(&self) -> Option<&SearchService> {
+        self.main.as_ref().and_then(|m| m.search_service.as_ref())
+    }
+
+    /// Starts the search if the host keeps an index for the council.
+    fn start_search(&mut self) {
+        let Some(dir) = self.host.index_dir() else {
+            return;
+        };
+        if let Some(main) = self.main.as_mut()
+            && let Err(e) = main.start_search(&dir)
+        {
+            self.errors.push(e);
         }
     }
 
@@ -178,6 +218,7 @@ impl App {
             }
         }
         self.main = Some(Main::new(engine));
+        self.start_search();
     }
 
     fn set_lang(&mut self, lang: Lang) {
@@ -281,6 +322,25 @@ impl App {
                     self.notice = Some(self.lang.tr(Msg::Copied).to_string());
                 }
                 Action::Error(e) => self.errors.push(e),
+                Action::OpenDraft(id) => {
+                    main.dossiers.open(id);
+                    main.screen = Screen::Dossiers;
+                }
+                Action::OpenSession(id) => {
+                    main.sessions.choose(id);
+                    main.screen = Screen::Session;
+                }
+                Action::OpenAgenda(id) => {
+                    main.agendas.created(id);
+                    main.screen = Screen::Agenda;
+                }
+                Action::WriteFile { path, bytes } => {
+                    let path = path.trim();
+                    match std::fs::write(path, &bytes) {
+                        Ok(()) => self.notice = Some(crate::i18n::file_written(self.lang, path)),
+                        Err(e) => self.errors.push(format!("{path}: {e}")),
+                    }
+                }
             }
         }
         ctx.request_repaint();
@@ -301,7 +361,16 @@ impl Main {
             sessions: Sessions::default(),
             members: Members::default(),
             sync: SyncView,
+            search: SearchView::default(),
+            search_service: None,
         }
+    }
+
+    /// Starts keeping the search index in `dir` up to date from the engine.
+    fn start_search(&mut self, dir: &std::path::Path) -> Result<(), String> {
+        let service = SearchService::start(dir, &self.engine).map_err(|e| e.to_string())?;
+        self.search_service = Some(service);
+        Ok(())
     }
 
     /// Brings a session that has just been opened to the front, as the chair's bell does in the
@@ -310,11 +379,11 @@ impl Main {
     fn follow_sessions(&mut self, open_now: &[crdt_model::session::SessionId]) {
         let first = self.seen_sessions.is_none();
         let seen = self.seen_sessions.get_or_insert_with(Default::default);
-        if let Some(new) = open_now.iter().find(|id| !seen.contains(*id)) {
-            if !first || self.screen == Screen::Dossiers {
-                self.sessions.choose(*new);
-                self.screen = Screen::Session;
-            }
+        if let Some(new) = open_now.iter().find(|id| !seen.contains(*id))
+            && (!first || self.screen == Screen::Dossiers)
+        {
+            self.sessions.choose(*new);
+            self.screen = Screen::Session;
         }
         seen.extend(open_now.iter().copied());
     }
@@ -377,8 +446,22 @@ impl eframe::App for App {
             live = !open_now.is_empty();
             main.follow_sessions(&open_now);
             let offline = main.status(now, rev).offline();
+            if let Some(service) = &main.search_service {
+                service.refresh(&engine);
+            }
+            let searchable = main.search_service.is_some();
             egui::Panel::top("top").show(ui, |ui| {
-                top_bar(ui, lang, &council, &me, &roles, offline);
+                let bar = TopBar {
+                    council: &council,
+                    me: &me,
+                    roles: &roles,
+                    offline,
+                    searchable,
+                };
+                if top_bar(ui, lang, &bar, &mut main.search.field) {
+                    main.search.submit();
+                    out.push(Action::Go(Screen::Search));
+                }
                 banner(ui, lang, &mut self.errors, &mut self.notice);
             });
             egui::Panel::left("nav")
@@ -411,6 +494,9 @@ impl eframe::App for App {
                         main.sync.ui(ui, &mut cx, &status);
                     }
                     Screen::Settings => main.settings.ui(ui, &mut cx),
+                    Screen::Search => {
+                        main.search.ui(ui, &mut cx, main.search_service.as_ref());
+                    }
                 }
             });
         }
@@ -442,16 +528,45 @@ fn shell(engine: &Engine) -> Shell {
     })
 }
 
-fn top_bar(
-    ui: &mut Ui,
-    lang: Lang,
-    council: &str,
-    me: &str,
-    roles: &[crdt_model::Role],
+/// What the top bar shows this frame.
+struct TopBar<'a> {
+    council: &'a str,
+    me: &'a str,
+    roles: &'a [crdt_model::Role],
     offline: bool,
-) {
+    /// Whether this device can search (else the field says it cannot).
+    searchable: bool,
+}
+
+/// The council's name, the search field, who I am and whether the device is online. Returns
+/// whether Enter was pressed in the search field.
+fn top_bar(ui: &mut Ui, lang: Lang, bar: &TopBar<'_>, search: &mut String) -> bool {
+    let TopBar {
+        council,
+        me,
+        roles,
+        offline,
+        searchable,
+    } = *bar;
+    let mut submitted = false;
     ui.horizontal(|ui| {
         ui.label(RichText::new(council).size(22.0).strong());
+        ui.add_space(16.0);
+        let label = ui.label(lang.tr(Msg::Search));
+        let hint = if searchable {
+            lang.tr(Msg::SearchHint)
+        } else {
+            lang.tr(Msg::SearchUnavailable)
+        };
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(search)
+                    .desired_width(240.0)
+                    .hint_text(hint),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(hint);
+        submitted = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let (msg, good) = if offline {
                 (Msg::Offline, false)
@@ -477,6 +592,7 @@ fn top_bar(
             ));
         });
     });
+    submitted
 }
 
 /// Errors (dismissable) and the last notice.

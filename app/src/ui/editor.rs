@@ -32,7 +32,8 @@
 //! Limits of this first version: a selection stays within one line (Shift+arrows across a line
 //! boundary move the cursor without selecting); undo (Ctrl+Z) is not handled here, it belongs to
 //! the document's history; a single line of many thousands of characters is laid out whole while
-//! the cursor is on it.
+//! the cursor is on it; an input method's composition is sent as splices while it is composed
+//! (egui's `TextEdit` keeps it in the text).
 
 use std::any::TypeId;
 use std::ops::Range;
@@ -1484,6 +1485,8 @@ mod tests {
             Key::End,
             Key::PageUp,
             Key::PageDown,
+            Key::A,
+            Key::Z,
         ]);
         let modifiers = prop::sample::select(vec![
             Modifiers::NONE,
@@ -1491,12 +1494,16 @@ mod tests {
             Modifiers::SHIFT,
             Modifiers::CTRL,
             Modifiers::SHIFT | Modifiers::CTRL,
+            Modifiers::COMMAND,
+            Modifiers::MAC_CMD | Modifiers::SHIFT,
+            Modifiers::ALT,
         ]);
         prop_oneof![
             4 => chars.prop_map(|c| Event::Text(c.to_owned())),
             4 => (keys, modifiers).prop_map(|(k, m)| key_with(k, m)),
             1 => "[аб\n\r ]{0,6}".prop_map(Event::Paste),
             1 => Just(Event::Cut),
+            1 => Just(Event::Copy),
         ]
     }
 

@@ -2,7 +2,8 @@
 //!
 //! [`App`] is the shell: the welcome screen until the device belongs to a council, then a left
 //! navigation over one view per screen (`dossiers.rs`, `draft.rs`, `agenda.rs`, `session.rs`,
-//! `members.rs`, `sync.rs`, `settings.rs`). Views own their state and read view models from the
+//! `members.rs`, `sync.rs`, `settings.rs`), and the search screen (`search.rs`) the top bar's
+//! search field leads to. Views own their state and read view models from the
 //! engine ([`crate::views`]), rebuilt when [`crate::engine::Engine::revision`] moves; what a click
 //! asks for is queued as an [`Action`] and carried out once, at the end of the frame, by the shell.
 
@@ -13,6 +14,7 @@ mod draft;
 pub mod editor;
 mod members;
 mod qr;
+mod search;
 mod session;
 mod settings;
 mod sync;
@@ -45,6 +47,19 @@ pub(crate) enum Action {
     Copy(String),
     /// Show an error that did not come from a command (e.g. a malformed key).
     Error(String),
+    /// Open this draft (or decision) in the dossiers.
+    OpenDraft(crdt_model::DocId),
+    /// Show this session.
+    OpenSession(crdt_model::session::SessionId),
+    /// Show this agenda.
+    OpenAgenda(crdt_model::DocId),
+    /// Write these bytes to the file at this path (e.g. exported minutes).
+    WriteFile {
+        /// Where, as typed.
+        path: String,
+        /// What.
+        bytes: Vec<u8>,
+    },
 }
 
 /// What to do once a command succeeded.

@@ -1,12 +1,14 @@
 //! The live session: registration, the quorum meter, the agenda in progress, the speakers'
-//! queue with its countdown, the chair's controls, voting and verified results.
+//! queue with its countdown, the chair's controls, voting and verified results, and the
+//! session's minutes: a preview, export to PDF, HTML or Markdown, and their approval.
 
-use egui::{Button, Grid, ProgressBar, RichText, ScrollArea, Ui, vec2};
+use egui::{Button, Grid, ProgressBar, RichText, ScrollArea, TextEdit, TextStyle, Ui, vec2};
 
-use super::widgets::{badge, column_layout, combo, good_bad, mmss, section};
-use super::{After, Cached, Cx};
+use super::widgets::{badge, column_layout, combo, good_bad, mmss, section, text_row};
+use super::{Action, After, Cached, Cx};
 use crate::engine::{Command, SessionAct};
 use crate::i18n::{self, Msg};
+use crate::minutes::{self, Minutes, MinutesCheck};
 use crate::views::{self, PollView, SessionRow, SessionView};
 use crdt_model::session::{Choice, FloorKind, ItemStatus, Outcome, SessionId};
 
@@ -18,6 +20,37 @@ pub(crate) struct Sessions {
     /// The revision the view was built at, and when (by the engine's clock).
     built: Option<(usize, u64)>,
     kind: FloorKind,
+    /// The minutes section's state.
+    minutes: MinutesPanel,
+}
+
+/// The minutes section: the file path typed for export and the minutes last made.
+#[derive(Default)]
+struct MinutesPanel {
+    path: String,
+    /// The minutes last made, and for what.
+    made: Option<(MadeFor, Result<Made, String>)>,
+}
+
+/// What minutes were made for: a session, at a revision of the engine, in a language.
+type MadeFor = (SessionId, usize, minutes::Lang);
+
+/// Minutes made from the record, with what the screen shows of them.
+struct Made {
+    minutes: Minutes,
+    markdown: String,
+    hash: crdt_model::Hash,
+    check: Result<MinutesCheck, String>,
+    /// This member may approve minutes (chair, deputy chair or secretary).
+    may_approve: bool,
+}
+
+/// The formats minutes are exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Pdf,
+    Html,
+    Markdown,
 }
 
 impl Default for Sessions {
@@ -28,6 +61,7 @@ impl Default for Sessions {
             view: None,
             built: None,
             kind: FloorKind::Speech,
+            minutes: MinutesPanel::default(),
         }
     }
 }
@@ -77,6 +111,10 @@ impl Sessions {
         });
         ScrollArea::vertical().id_salt("session").show(ui, |ui| {
             self.header(ui, cx, &list, &view);
+            egui::CollapsingHeader::new(RichText::new(cx.tr(Msg::Minutes)).strong())
+                .id_salt("minutes")
+                .default_open(false)
+                .show(ui, |ui| self.minutes.ui(ui, cx, view.id));
             ui.columns(2, |cols| {
                 let [left, right] = cols else { return };
                 left.with_layout(column_layout(), |ui| items(ui, cx, &view));
@@ -469,4 +507,145 @@ fn poll_panel(ui: &mut Ui, cx: &mut Cx<'_>, view: &SessionView, poll: &PollView)
                 ui.end_row();
             }
         });
+}
+
+impl MinutesPanel {
+    /// The preview, the export row and the approvals; the minutes are made only while the
+    /// section is open, again when the record or the language changes.
+    fn ui(&mut self, ui: &mut Ui, cx: &mut Cx<'_>, session: SessionId) {
+        let lang = minutes::Lang::from(cx.lang);
+        let key = (session, cx.rev, lang);
+        if self.made.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.made = Some((key, make(cx, session, lang)));
+        }
+        let Some((_, made)) = &self.made else { return };
+        let made = match made {
+            Ok(m) => m,
+            Err(e) => {
+                ui.label(format!("{} {e}", cx.tr(Msg::MinutesFailed)));
+                return;
+            }
+        };
+        approvals(ui, cx, made, session);
+        let label = ui.label(cx.tr(Msg::MinutesPreview));
+        ScrollArea::vertical()
+            .id_salt("minutes-preview")
+            .max_height(320.0)
+            .show(ui, |ui| {
+                let mut text: &str = &made.markdown;
+                ui.add(
+                    TextEdit::multiline(&mut text)
+                        .font(TextStyle::Monospace)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            });
+        Grid::new("minutes-export").num_columns(2).show(ui, |ui| {
+            text_row(ui, cx.tr(Msg::MinutesPath), &mut self.path);
+        });
+        ui.horizontal(|ui| {
+            for (format, msg) in [
+                (Format::Pdf, Msg::SavePdf),
+                (Format::Html, Msg::SaveHtml),
+                (Format::Markdown, Msg::SaveMarkdown),
+            ] {
+                if ui.button(cx.tr(msg)).clicked() {
+                    cx.push(export(cx, made, lang, format, &self.path));
+                }
+            }
+        });
+    }
+}
+
+/// The minutes of `session` in `lang` as the record gives them now, and their approvals.
+fn make(cx: &Cx<'_>, session: SessionId, lang: minutes::Lang) -> Result<Made, String> {
+    let me = cx.engine.me();
+    cx.engine.read(|r| {
+        let m = minutes::minutes(r, &session).map_err(|e| e.to_string())?;
+        let markdown = minutes::markdown(&m, lang);
+        let may_approve = r.log().state().members.get(&me).is_some_and(|x| {
+            [
+                crdt_model::Role::Chair,
+                crdt_model::Role::DeputyChair,
+                crdt_model::Role::Secretary,
+            ]
+            .into_iter()
+            .any(|role| x.roles.has(role))
+        });
+        Ok(Made {
+            hash: minutes::minutes_hash(&markdown),
+            markdown,
+            check: minutes::verify_minutes(r, &session).map_err(|e| e.to_string()),
+            minutes: m,
+            may_approve,
+        })
+    })
+}
+
+/// What a click on an export button asks for: writing the minutes in `format` to `path`.
+fn export(cx: &Cx<'_>, made: &Made, lang: minutes::Lang, format: Format, path: &str) -> Action {
+    let path = path.trim();
+    if path.is_empty() {
+        return Action::Error(cx.tr(Msg::PathRequired).to_string());
+    }
+    let bytes = match format {
+        Format::Markdown => Ok(made.markdown.clone().into_bytes()),
+        Format::Html => Ok(minutes::html(&made.minutes, lang).into_bytes()),
+        Format::Pdf => minutes::pdf(&made.minutes, lang).map_err(|e| e.to_string()),
+    };
+    match bytes {
+        Ok(bytes) => Action::WriteFile {
+            path: path.to_string(),
+            bytes,
+        },
+        Err(e) => Action::Error(e),
+    }
+}
+
+/// Who approved the minutes, whether the approvals match the record, and the approve button
+/// for the chair and the secretary (until they approved these very minutes).
+fn approvals(ui: &mut Ui, cx: &mut Cx<'_>, made: &Made, session: SessionId) {
+    let check = match &made.check {
+        Ok(c) => c,
+        Err(e) => {
+            ui.label(format!("{} {e}", cx.tr(Msg::MinutesFailed)));
+            return;
+        }
+    };
+    ui.horizontal_wrapped(|ui| {
+        if check.approved {
+            badge(ui, cx.tr(Msg::MinutesApproved), true, 16.0);
+        } else {
+            ui.label(RichText::new(cx.tr(Msg::MinutesNotApproved)).strong());
+        }
+        if !check.approvals.is_empty() {
+            if check.matches_record {
+                badge(ui, cx.tr(Msg::MatchesRecord), true, 16.0);
+            } else {
+                badge(ui, cx.tr(Msg::DiffersFromRecord), false, 16.0);
+            }
+        }
+    });
+    if !check.approved_by.is_empty() {
+        let who: Vec<String> = check
+            .approved_by
+            .iter()
+            .map(|(name, role)| format!("{name} ({})", cx.tr(*role)))
+            .collect();
+        ui.label(format!("{}: {}", cx.tr(Msg::ApprovedBy), who.join(", ")));
+    }
+    let me = cx.engine.me();
+    let mine = check
+        .approvals
+        .iter()
+        .any(|a| a.member == me && a.minutes == made.hash);
+    if made.may_approve && !mine && ui.button(cx.tr(Msg::ApproveMinutes)).clicked() {
+        cx.run(
+            Command::ApproveMinutes {
+                session,
+                minutes: made.hash,
+            },
+            After::Nothing,
+        );
+    }
 }

@@ -5,6 +5,8 @@ use egui::{Grid, RichText, ScrollArea, Ui};
 
 use super::Cx;
 use super::widgets::{dot, good_bad, section};
+use council_sync::net::Link;
+
 use crate::engine::SyncStatus;
 use crate::i18n::Msg;
 
@@ -44,7 +46,12 @@ impl SyncView {
                 ui.label(cx.tr(Msg::NoPeers));
             }
             for p in &status.peers {
-                ui.label(format!("• {} ({})", p.name, p.id.short()));
+                let link = cx.tr(match p.link {
+                    Link::Direct => Msg::LinkDirect,
+                    Link::Relay => Msg::LinkRelay,
+                    Link::Unknown => Msg::LinkUnknown,
+                });
+                ui.label(format!("• {} ({}) — {link}", p.name, p.id.short()));
             }
             ui.add_space(8.0);
             Grid::new("sync-counts").num_columns(2).show(ui, |ui| {

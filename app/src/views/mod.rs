@@ -15,8 +15,8 @@ pub use session::{
     ItemRow, PollView, QueueRow, ResultView, SessionRow, SessionView, session, sessions,
 };
 
-use crdt_model::log::CouncilState;
 use crdt_model::MemberId;
+use crdt_model::log::CouncilState;
 
 /// A member's displayed name, or a short key for someone the roster does not know.
 pub fn name_of(state: &CouncilState, who: &MemberId) -> String {

@@ -820,7 +820,11 @@ fn the_chair_and_the_secretary_approve_minutes_and_the_state_records_each_approv
     assert_eq!(chair.minutes, Hash([1; 32]));
     assert_eq!(chair.op, by_chair.id());
     assert!(chair.roles.has(Role::Chair));
-    assert!(approvals[&c.secretary.member_id()].roles.has(Role::Secretary));
+    assert!(
+        approvals[&c.secretary.member_id()]
+            .roles
+            .has(Role::Secretary)
+    );
 }
 
 #[test]
@@ -836,7 +840,13 @@ fn a_later_approval_by_the_same_member_replaces_their_earlier_one() {
 #[test]
 fn a_deputy_chair_may_approve_minutes() {
     let (c, mut log) = council();
-    add(&mut log, &c.secretary, 60, &[Role::DeputyChair, Role::Deputy]).expect("added");
+    add(
+        &mut log,
+        &c.secretary,
+        60,
+        &[Role::DeputyChair, Role::Deputy],
+    )
+    .expect("added");
     approve(&mut log, &key(60), 1).expect("the deputy chair approves");
 }
 

@@ -252,8 +252,9 @@ fn sentence(rng: &mut StdRng, lang: Lang, subject: &str, year: u32) -> String {
                 "Общински съвет {} одобрява разходи в размер на {sum} лева за {subject}.",
                 pick(rng, BG_TOWNS)
             ),
-            2 => "Възлага на кмета на общината да организира изпълнението на решението."
-                .to_string(),
+            2 => {
+                "Възлага на кмета на общината да организира изпълнението на решението.".to_string()
+            }
             3 => format!(
                 "Контролът по изпълнението на решението се възлага на постоянната комисия по \
                  {subject}."
@@ -309,7 +310,9 @@ pub(super) fn opinion(rng: &mut StdRng, lang: Lang) -> (String, String, &'static
             format!("Становището на комисията отчита разходите на общината за {subject}."),
         ),
         Lang::En => (
-            format!("The standing committee on {subject} reviewed the draft and recommends to {rec} it."),
+            format!(
+                "The standing committee on {subject} reviewed the draft and recommends to {rec} it."
+            ),
             format!("The committee weighed the cost of {subject} for the municipal budget."),
         ),
     };

@@ -153,7 +153,7 @@ impl<'a> Flow<'a> {
         self.y -= after;
     }
 
-    fn para(&mut self, runs: &[Inline], x: f32, width: f32) {
+    fn para_runs(&self, runs: &[Inline], width: f32) -> Vec<Runs> {
         let styled: Vec<(Style, &str)> = runs
             .iter()
             .map(|r| match r {
@@ -161,7 +161,15 @@ impl<'a> Flow<'a> {
                 Inline::Strong(t) => (Style::Bold, t.as_str()),
             })
             .collect();
-        for l in wrap(self.fonts, &styled, BODY, width) {
+        wrap(self.fonts, &styled, BODY, width)
+    }
+
+    fn para_lines(&self, runs: &[Inline], width: f32) -> usize {
+        self.para_runs(runs, width).len()
+    }
+
+    fn para(&mut self, runs: &[Inline], x: f32, width: f32) {
+        for l in self.para_runs(runs, width) {
             self.line(x, &l, BODY, 0.0);
         }
     }
@@ -169,20 +177,17 @@ impl<'a> Flow<'a> {
     fn bullets(&mut self, items: &[Vec<Inline>]) {
         let indent = 14.0;
         for item in items {
+            // The first line goes where the bullet is: `line` finds the same room.
             self.ensure(BODY * LEADING);
-            let top = self.y;
-            let page = self.pages.len();
+            self.push(Op::Text {
+                x: MARGIN_X + 3.0,
+                y: self.y - BODY,
+                style: Style::Regular,
+                size: BODY,
+                gray: 0.0,
+                text: "•".into(),
+            });
             self.para(item, MARGIN_X + indent, self.width() - indent);
-            if self.pages.len() == page {
-                self.push(Op::Text {
-                    x: MARGIN_X + 3.0,
-                    y: top - BODY,
-                    style: Style::Regular,
-                    size: BODY,
-                    gray: 0.0,
-                    text: "•".into(),
-                });
-            }
             self.y -= 1.5;
         }
         self.y -= 4.0;
@@ -242,7 +247,7 @@ impl<'a> Flow<'a> {
                 let needed = height_of(&rest, lh);
                 let room = self.y - BOTTOM;
                 let fit = ((room - 2.0 * PAD) / lh).floor().max(0.0) as usize;
-                if needed <= room || (self.y >= TOP - head_h - 0.01 && fit > 0) {
+                if needed <= room || self.y >= TOP - head_h - 0.01 {
                     // It fits, or this page is as empty as any: draw what fits here.
                     let (now, later): (Vec<&[Runs]>, Vec<&[Runs]>) = rest
                         .iter()
@@ -391,7 +396,13 @@ fn finish(mut line: Runs) -> Runs {
 /// Lays out the blocks; returns the pages' bodies.
 pub(crate) fn layout(fonts: &Fonts, blocks: &[Block]) -> Vec<Page> {
     let mut f = Flow::new(fonts);
-    for b in blocks {
+    for (i, b) in blocks.iter().enumerate() {
+        // A paragraph that introduces a table or a quoted text stays with its first lines.
+        if let (Block::Para(runs), Some(Block::Table(_) | Block::Quote(_))) = (b, blocks.get(i + 1))
+        {
+            let lines = f.para_lines(runs, f.width());
+            f.ensure(lines as f32 * BODY * LEADING + 3.0 * TABLE * LEADING + 4.0 * PAD);
+        }
         match b {
             Block::Title(t) => f.heading(t, 16.0, 0.0, 8.0),
             Block::Heading(t) => f.heading(t, 13.0, 14.0, 4.0),
@@ -421,10 +432,7 @@ mod tests {
         let lines = wrap(&fonts, &[(Style::Regular, text)], 10.0, 150.0);
         assert!(lines.len() > 2);
         for l in &lines {
-            let w: f32 = l
-                .iter()
-                .map(|(s, t)| fonts.face(*s).width(t, 10.0))
-                .sum();
+            let w: f32 = l.iter().map(|(s, t)| fonts.face(*s).width(t, 10.0)).sum();
             assert!(w <= 150.0, "{w}");
         }
         let joined: Vec<String> = lines

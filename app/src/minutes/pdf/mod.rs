@@ -24,7 +24,13 @@ pub(crate) fn render(m: &Minutes, lang: Lang, blocks: &[Block]) -> Result<Vec<u8
     let header = format!("{} · {}", m.council_name, m.label);
     let footer = format!("{}: {}", w.minutes_hash, hash.to_hex());
     for (i, page) in pages.iter_mut().enumerate() {
-        decorate(&fonts, page, &header, &footer, &format!("{} {} {} {total}", w.page, i + 1, w.of));
+        decorate(
+            &fonts,
+            page,
+            &header,
+            &footer,
+            &format!("{} {} {} {total}", w.page, i + 1, w.of),
+        );
     }
     let title = format!("{} — {}", w.minutes, m.label);
     write::write(
@@ -73,7 +79,12 @@ fn decorate(fonts: &Fonts, page: &mut Page, header: &str, footer: &str, number: 
         6.5,
         fit(fonts, footer, 6.5, width - number_w - 12.0),
     ));
-    page.ops.push(text(PAGE_W - MARGIN_X - number_w, 34.0, 8.0, number.to_string()));
+    page.ops.push(text(
+        PAGE_W - MARGIN_X - number_w,
+        34.0,
+        8.0,
+        number.to_string(),
+    ));
 }
 
 /// `text`, cut with an ellipsis to fit `max` points.

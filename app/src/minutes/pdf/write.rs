@@ -74,7 +74,11 @@ impl Refs {
 }
 
 /// Writes the pages.
-pub(crate) fn write(fonts: &Fonts, pages: &[Page], meta: &Meta<'_>) -> Result<Vec<u8>, MinutesError> {
+pub(crate) fn write(
+    fonts: &Fonts,
+    pages: &[Page],
+    meta: &Meta<'_>,
+) -> Result<Vec<u8>, MinutesError> {
     let mut faces: Vec<Embedded<'_>> = [(Style::Regular, b"F1"), (Style::Bold, b"F2")]
         .into_iter()
         .map(|(style, resource)| Embedded {
@@ -228,14 +232,16 @@ fn embed(pdf: &mut Pdf, e: &Embedded<'_>, refs: [Ref; 5]) -> Result<(), MinutesE
     c.finish();
 
     let m = &e.face.metrics;
-    let bbox = m.bounds.map_or(Rect::new(0.0, -250.0, 1000.0, 1000.0), |b| {
-        Rect::new(
-            e.face.scale(b.x_min).round(),
-            e.face.scale(b.y_min).round(),
-            e.face.scale(b.x_max).round(),
-            e.face.scale(b.y_max).round(),
-        )
-    });
+    let bbox = m
+        .bounds
+        .map_or(Rect::new(0.0, -250.0, 1000.0, 1000.0), |b| {
+            Rect::new(
+                e.face.scale(b.x_min).round(),
+                e.face.scale(b.y_min).round(),
+                e.face.scale(b.x_max).round(),
+                e.face.scale(b.y_max).round(),
+            )
+        });
     let ascent = e.face.scale(m.ascent).round();
     pdf.font_descriptor(descriptor)
         .name(base)
@@ -251,12 +257,10 @@ fn embed(pdf: &mut Pdf, e: &Embedded<'_>, refs: [Ref; 5]) -> Result<(), MinutesE
     let subset = subsetter::subset(e.face.data, 0, &e.remapper)
         .map_err(|err| MinutesError::Pdf(format!("font subset failed: {err}")))?;
     let packed = deflate(&subset)?;
-    pdf.stream(file, &packed)
-        .filter(Filter::FlateDecode)
-        .pair(
-            Name(b"Length1"),
-            i32::try_from(subset.len()).unwrap_or(i32::MAX),
-        );
+    pdf.stream(file, &packed).filter(Filter::FlateDecode).pair(
+        Name(b"Length1"),
+        i32::try_from(subset.len()).unwrap_or(i32::MAX),
+    );
 
     let mut map = UnicodeCmap::new(Name(b"Council-UTF16"), info);
     for (old, ch) in &e.chars {
