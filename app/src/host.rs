@@ -96,6 +96,31 @@ impl DesktopHost {
         })
     }
 
+    /// Opens the council of this profile on another thread ([`Host::open_existing`]: the
+    /// store is read and every item checked again, then the network starts), so that the
+    /// window can show that it is opening meanwhile.
+    pub fn open_in_background(&self) -> crate::ui::Opening {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut worker = DesktopHost {
+            profile: self.profile.clone(),
+            runtime: self.runtime.clone(),
+            demo: None,
+            demo_dir: None,
+            lan: self.lan,
+        };
+        let spawned = std::thread::Builder::new()
+            .name("council-open".into())
+            .spawn(move || {
+                let _ = tx.send(worker.open_existing());
+            });
+        if let Err(e) = spawned {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let _ = tx.send(Err(format!("cannot start opening the council: {e}")));
+            return rx;
+        }
+        rx
+    }
+
     /// Starts the network for `node`: the saved relay, the roster's remembered addresses and
     /// the local network, redialled every half minute so that a peer coming back is found.
     fn go_online(

@@ -110,6 +110,7 @@ messages! {
     You,
     Copy,
     Copied,
+    Opening,
     Back,
     Save,
     Saved,

@@ -839,3 +839,28 @@ fn the_minutes_of_a_session_with_a_closed_vote_show_its_question_and_counts_and_
     assert!(shows(&h, &format!("Written to {out_str}")));
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }
+
+#[test]
+fn while_the_council_opens_in_the_background_the_window_says_so_then_shows_it() {
+    let council = Council::new();
+    let me = council.deputy(0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| {
+            App::new(cc, Box::new(NoHost), None)
+                .with_language(Lang::En)
+                .opening(rx)
+        });
+    h.step();
+    assert!(h.state().is_opening());
+    assert!(shows(
+        &h,
+        "Opening the council on this device: checking every signed item again…"
+    ));
+    tx.send(Ok(Some(me))).expect("the app waits");
+    h.step();
+    h.step();
+    assert!(!h.state().is_opening());
+    assert_eq!(h.state().screen(), Some(council_app::ui::Screen::Dossiers));
+}

@@ -358,10 +358,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
 /// Opens the desktop app on the profile in `dir`: the council it belongs to, or the welcome
 /// screen.
 fn open_app(dir: &std::path::Path) -> Result<(), CliError> {
-    use crate::host::Host;
-    let mut host = crate::host::DesktopHost::new(dir).map_err(CliError::Demo)?;
-    let engine = host.open_existing().map_err(CliError::Demo)?;
-    crate::ui::run_native(Box::new(host), engine)
+    let host = crate::host::DesktopHost::new(dir).map_err(CliError::Demo)?;
+    let opening = host.open_in_background();
+    crate::ui::run_native_opening(Box::new(host), opening)
         .map_err(|e| CliError::Demo(format!("the window could not open: {e}")))
 }
 

@@ -20,6 +20,7 @@ pub(super) fn text(m: Msg) -> &'static str {
         You => "You",
         Copy => "Copy",
         Copied => "Copied",
+        Opening => "Opening the council on this device: checking every signed item again…",
         Back => "Back to the list",
         Save => "Save",
         Saved => "Saved",

@@ -259,11 +259,13 @@ fn passage(
     } else {
         ""
     };
-    let after = if goes_on(text.get(end..)) { "…" } else { "" };
-    let out = format!(
-        "{before}{}{after}",
-        text.get(range.start..end).unwrap_or_default()
-    );
+    let fragment = text.get(range.start..end).unwrap_or_default();
+    let after = match fragment.chars().last() {
+        _ if !goes_on(text.get(end..)) => "",
+        Some(c) if c.is_alphanumeric() => "…",
+        _ => " …",
+    };
+    let out = format!("{before}{fragment}{after}");
     let shift = before.len();
     let moved = highlights
         .iter()

@@ -82,9 +82,32 @@ pub fn run_native(host: Box<dyn Host>, engine: Option<Engine>) -> eframe::Result
     )
 }
 
+/// The council this device belongs to, being opened off the UI thread (or the reason it could
+/// not be, or `None`: it belongs to no council yet).
+pub type Opening = std::sync::mpsc::Receiver<Result<Option<Engine>, String>>;
+
+/// Opens the window at once and the device's council behind it: a store holding a whole term
+/// is checked item by item again on opening, which takes seconds; the window says so meanwhile.
+pub fn run_native_opening(host: Box<dyn Host>, opening: Opening) -> eframe::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Council")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 560.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Council",
+        options,
+        Box::new(move |cc| Ok(Box::new(App::new(cc, host, None).opening(opening)))),
+    )
+}
+
 /// The desktop app.
 pub struct App {
     host: Box<dyn Host>,
+    /// The council being opened in the background, until it is.
+    opening: Option<Opening>,
     lang: Lang,
     /// The person picked the language (so it is saved once a council exists).
     lang_chosen: bool,
@@ -137,6 +160,7 @@ impl App {
             .and_then(|e| e.setting_string(council_sync::SETTING_LANGUAGE));
         let mut app = App {
             host,
+            opening: None,
             lang: Lang::initial(saved.as_deref()),
             lang_chosen: false,
             welcome: Welcome::default(),
@@ -146,6 +170,54 @@ impl App {
         };
         app.start_search();
         app
+    }
+
+    /// The same app while the device's council is opened in the background: a waiting screen
+    /// until `opening` gives the engine (then the shell) or nothing (then the welcome screen).
+    pub fn opening(mut self, opening: Opening) -> Self {
+        self.opening = Some(opening);
+        self
+    }
+
+    /// Whether the council is still being opened.
+    pub fn is_opening(&self) -> bool {
+        self.opening.is_some()
+    }
+
+    fn opening_ui(&mut self, ui: &mut Ui) -> bool {
+        let Some(rx) = &self.opening else {
+            return false;
+        };
+        match rx.try_recv() {
+            Ok(result) => {
+                self.opening = None;
+                match result {
+                    Ok(Some(engine)) => self.attach(engine),
+                    Ok(None) => {}
+                    Err(e) => self.errors.push(e),
+                }
+                ui.ctx().request_repaint();
+                false
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    ui.add_space(ui.available_height() / 3.0);
+                    ui.vertical_centered(|ui| {
+                        ui.spinner();
+                        ui.add_space(12.0);
+                        ui.label(egui::RichText::new(self.lang.tr(Msg::Opening)).size(20.0));
+                    });
+                });
+                ui.ctx().request_repaint_after(Duration::from_millis(100));
+                true
+            }
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.opening = None;
+                self.errors
+                    .push("the council could not be opened (the loader stopped)".into());
+                false
+            }
+        }
     }
 
     /// The same app searching with an index kept in `dir` (tests give a temporary directory;
@@ -427,6 +499,9 @@ impl Main {
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        if self.opening_ui(ui) {
+            return;
+        }
         if self.main.is_none() {
             self.welcome_ui(ui);
             ctx.request_repaint_after(Duration::from_secs(1));

@@ -21,7 +21,7 @@ mod sync;
 mod welcome;
 mod widgets;
 
-pub use app::{App, Screen, run_native};
+pub use app::{App, Opening, Screen, run_native, run_native_opening};
 
 use crate::engine::{Command, Engine};
 use crate::i18n::{Lang, Msg};
