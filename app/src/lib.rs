@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod bundle;
+mod calendar;
 pub mod cli;
 pub mod demo;
 pub mod engine;

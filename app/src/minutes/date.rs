@@ -1,26 +1,8 @@
 //! Times of the record, printed the same way everywhere: UTC, no time zone of this machine.
 
-/// `(year, month, day)` of the civil (proleptic Gregorian) calendar for days since 1970-01-01
-/// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // Both are in range by construction (1..=12 and 1..=31).
-    (year, month as u32, day as u32)
-}
-
 /// `2025-10-09` for a time in milliseconds since the Unix epoch.
 pub(crate) fn date(ms: u64) -> String {
-    let days = i64::try_from(ms / 86_400_000).unwrap_or(i64::MAX / 2);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    crate::calendar::day(i64::try_from(ms).unwrap_or(i64::MAX / 2))
 }
 
 /// `08:53` (UTC) for a time in milliseconds since the Unix epoch.

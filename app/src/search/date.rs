@@ -1,6 +1,6 @@
 //! Calendar days (UTC) to and from milliseconds since the epoch, for date filters and results.
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
+use crate::calendar::{DAY_MS, days_from_civil};
 
 /// Parses `YYYY-MM-DD` into (year, month, day); says what is wrong otherwise.
 pub fn parse_day(s: &str) -> Result<(i32, u32, u32), String> {
@@ -30,8 +30,7 @@ pub fn day_start_ms((y, m, d): (i32, u32, u32)) -> i64 {
 
 /// `YYYY-MM-DD` (UTC) of a time in milliseconds since the epoch.
 pub fn format_day(ms: i64) -> String {
-    let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
-    format!("{y:04}-{m:02}-{d:02}")
+    crate::calendar::day(ms)
 }
 
 fn is_leap(y: i32) -> bool {
@@ -45,29 +44,6 @@ fn days_in_month(y: i32, m: u32) -> u32 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
