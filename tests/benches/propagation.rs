@@ -22,20 +22,7 @@ use tokio::sync::mpsc;
 
 type Error = Box<dyn std::error::Error>;
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v.get(i).copied().unwrap_or(f64::NAN)
-}
+use council_tests::bench::{arg, percentile};
 
 /// Our path: the chair's peer is the hub; each voter signs a ballot; time until every peer
 /// holds it, checked by the trust core and stored.

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod bench;
 
 use std::net::Ipv4Addr;
 use std::path::Path;
