@@ -270,7 +270,7 @@ fn the_example_bundle_is_what_export_writes_for_the_sample_council() {
     let committed = std::fs::read_to_string(path).expect("read the example");
     assert!(
         committed == exported,
-        "docs/example-bundle.json is stale: run UPDATE_VECTORS=1 cargo test -p council-app --test bundle"
+        "docs/example-bundle.json is stale: run UPDATE_VECTORS=1 cargo test -p council-app --test app bundle::"
     );
 }
 

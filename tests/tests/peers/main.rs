@@ -1,0 +1,9 @@
+//! Several real peers on loopback, in one binary: each module is one scenario family (the
+//! network's gatekeeping and relay, offline merge, polls, the replica, attachments). One binary
+//! links iroh and the stack once instead of five times.
+
+mod attachments;
+mod network;
+mod offline_merge;
+mod poll;
+mod replica;
