@@ -153,8 +153,62 @@ fn the_recorded_sitting_has_what_the_property_relies_on() {
     assert_eq!(reports[1].uncounted.len(), 1);
 }
 
+/// The state after each delivery in `order`, each compared with a fresh session that received
+/// the same items in the recorded (causal) order. A session folds a statement that sorts after
+/// everything it holds on top of its state, and folds everything again when one sorts earlier:
+/// a shuffled order takes the second path where the recorded one takes the first, and both
+/// must give the same state at every step, not only at the end.
+fn each_step_matches_the_causal_order(r: &Recorded, order: &[Item]) -> Result<(), TestCaseError> {
+    let mut s =
+        Session::new(r.fixture.session.context().clone(), r.fixture.open.clone()).expect("session");
+    let mut delivered: Vec<&Item> = Vec::new();
+    for it in order {
+        match it {
+            Item::Statement(st) => {
+                s.insert(st.clone()).expect("statement");
+            }
+            Item::Ballot(b) => {
+                s.insert_ballot(b.clone()).expect("ballot");
+            }
+        }
+        delivered.push(it);
+        let fresh_order: Vec<Item> = r
+            .items
+            .iter()
+            .filter(|x| delivered.iter().any(|d| same(d, x)))
+            .cloned()
+            .collect();
+        let (fresh, _) = replay(&r.fixture, &fresh_order);
+        prop_assert_eq!(s.state(), &fresh);
+    }
+    Ok(())
+}
+
+fn same(a: &Item, b: &Item) -> bool {
+    match (a, b) {
+        (Item::Statement(x), Item::Statement(y)) => x.id() == y.id(),
+        (Item::Ballot(x), Item::Ballot(y)) => x.id() == y.id(),
+        _ => false,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn in_any_order_every_step_matches_the_causal_order(seed in any::<u64>()) {
+        let r = record();
+        let mut order = r.items.clone();
+        let mut x = seed | 1;
+        for i in (1..order.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let j = (x % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        each_step_matches_the_causal_order(&r, &order)?;
+    }
 
     #[test]
     fn any_delivery_order_with_duplicates_gives_the_same_state_and_reports(

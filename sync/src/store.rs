@@ -18,9 +18,7 @@ use std::path::{Path, PathBuf};
 use crdt_model::identity::{DEVICE_ID_LEN, Device, DeviceId, SecretKey};
 use crdt_model::replica::{Item, Replica};
 use crdt_model::{CouncilId, SignedGenesis};
-use redb::{
-    Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
-};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use thiserror::Error;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -562,25 +560,8 @@ impl Store {
     /// they be acknowledged to the UI or the sender. Safe to call from several threads: the
     /// position is taken inside redb's write transaction, which redb serializes.
     pub fn append(&self, items: &[Item]) -> Result<(), WriteError> {
-        self.append_with(Durability::Immediate, items)
-    }
-
-    /// Appends items received from peers in a commit that reaches the disk with the next
-    /// durable commit ([`Store::flush`], or any [`Store::append`]) rather than at once. Only for
-    /// what nobody waits on: a crash loses at most the items since the last durable commit,
-    /// which peers send again when this device reconnects; the store itself stays consistent.
-    pub fn append_relaxed(&self, items: &[Item]) -> Result<(), WriteError> {
-        self.append_with(Durability::None, items)
-    }
-
-    /// Makes every earlier relaxed commit durable.
-    pub fn flush(&self) -> Result<(), WriteError> {
-        self.write(|_| Ok(()))
-    }
-
-    fn append_with(&self, durability: Durability, items: &[Item]) -> Result<(), WriteError> {
         let mut end = 0;
-        self.write_with(durability, |tx| {
+        self.write(|tx| {
             let mut table = tx.open_table(ITEMS)?;
             let next = table.last()?.map_or(0, |(k, _)| k.value() + 1);
             for (i, item) in items.iter().enumerate() {
@@ -709,17 +690,8 @@ impl Store {
         &self,
         f: impl FnOnce(&WriteTransaction) -> Result<(), redb::Error>,
     ) -> Result<(), WriteError> {
-        self.write_with(Durability::Immediate, f)
-    }
-
-    fn write_with(
-        &self,
-        durability: Durability,
-        f: impl FnOnce(&WriteTransaction) -> Result<(), redb::Error>,
-    ) -> Result<(), WriteError> {
         let run = || -> Result<(), redb::Error> {
-            let mut tx = self.db.begin_write()?;
-            tx.set_durability(durability)?;
+            let tx = self.db.begin_write()?;
             f(&tx)?;
             tx.commit()?;
             Ok(())

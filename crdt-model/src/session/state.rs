@@ -344,6 +344,9 @@ pub struct Session {
     pending_ballots: BTreeMap<PollId, BTreeMap<BallotId, SignedBallot>>,
     pending_ballot_count: usize,
     state: SessionState,
+    /// The fold-order key (depth, id) of the last statement folded into `state`: a statement
+    /// that sorts after it is folded on top; one that sorts before it means folding again.
+    fold_end: (u64, StatementId),
 }
 
 impl Session {
@@ -374,6 +377,7 @@ impl Session {
             ballots: BTreeMap::new(),
             pending_ballots: BTreeMap::new(),
             pending_ballot_count: 0,
+            fold_end: (0, id),
         };
         s.recompute();
         Ok(s)
@@ -484,6 +488,7 @@ impl Session {
             return Ok(Received::Pending { missing });
         }
         self.store(st);
+        let mut stored = vec![id];
         let mut ready = vec![id];
         while let Some(done) = ready.pop() {
             for w in self.waiting.remove(&done).unwrap_or_default() {
@@ -495,11 +500,12 @@ impl Session {
                 });
                 if all && let Some(p) = self.pending.remove(&w) {
                     self.store(p);
+                    stored.push(w);
                     ready.push(w);
                 }
             }
         }
-        self.recompute();
+        self.fold_in(stored);
         Ok(Received::Accepted)
     }
 
@@ -725,6 +731,34 @@ impl Session {
         self.ctx.is_voter(member) && (author == member || self.ctx.is_chair(author))
     }
 
+    /// Brings the state up to date after `new` statements were stored. The state is a fold of
+    /// every statement in (depth, id) order; what a statement does depends only on the fold so
+    /// far and its own causal past. So statements that all sort after the last one folded (the
+    /// usual case: each new statement names the latest ones as parents) are folded on top, and
+    /// only one that sorts earlier (a concurrent statement with a smaller id) folds everything
+    /// again. A session of many polls would otherwise replay every poll's quorum check, each
+    /// walking the whole statement graph, for every request to speak.
+    fn fold_in(&mut self, new: Vec<StatementId>) {
+        let mut keys: Vec<(u64, StatementId)> = new
+            .into_iter()
+            .filter_map(|id| self.statements.get(&id).map(|e| (e.depth, id)))
+            .collect();
+        keys.sort();
+        if keys.first().is_none_or(|k| *k <= self.fold_end) {
+            self.recompute();
+            return;
+        }
+        // Taken out while folding, because folding reads the rest of the session.
+        let placeholder = empty_state(&self.ctx, self.id, &HashMap::new());
+        let mut s = std::mem::replace(&mut self.state, placeholder);
+        for key in keys {
+            self.fold(&mut s, key);
+        }
+        s.ignored.sort_by_key(|(id, _)| *id);
+        self.state = s;
+    }
+
+    /// Folds every statement again, from the opening.
     fn recompute(&mut self) {
         let mut order: Vec<(u64, StatementId)> = self
             .statements
@@ -733,21 +767,28 @@ impl Session {
             .collect();
         order.sort();
         let mut s = empty_state(&self.ctx, self.id, &self.statements);
-        for (_, id) in order {
-            let Some(e) = self.statements.get(&id) else {
-                continue;
-            };
-            if e.depth == 0 {
-                s.applied.push(id);
-                continue;
-            }
-            match self.apply(&mut s, &e.st) {
-                Ok(()) => s.applied.push(id),
-                Err(why) => s.ignored.push((id, why)),
-            }
+        for key in order {
+            self.fold(&mut s, key);
         }
         s.ignored.sort_by_key(|(id, _)| *id);
         self.state = s;
+    }
+
+    /// Folds the statement with fold-order key `key` into `s`.
+    fn fold(&mut self, s: &mut SessionState, key: (u64, StatementId)) {
+        let (depth, id) = key;
+        self.fold_end = key;
+        let Some(e) = self.statements.get(&id) else {
+            return;
+        };
+        if depth == 0 {
+            s.applied.push(id);
+            return;
+        }
+        match self.apply(s, &e.st) {
+            Ok(()) => s.applied.push(id),
+            Err(why) => s.ignored.push((id, why)),
+        }
     }
 
     fn apply(&self, s: &mut SessionState, st: &SignedStatement) -> Result<(), Ignored> {

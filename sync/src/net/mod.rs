@@ -7,6 +7,7 @@
 //! but the council's own, no DNS fallback resolvers.
 
 mod blobs;
+mod disk;
 mod frame;
 pub mod proto;
 
@@ -121,8 +122,8 @@ impl Event {
 #[derive(Debug)]
 struct Inner {
     node: Mutex<Node>,
-    /// Received items on their way to disk (see [`writer`]); taken at shutdown.
-    to_disk: Mutex<Option<std::sync::mpsc::Sender<Item>>>,
+    /// Received items on their way to disk (see [`disk`]); closed at shutdown.
+    to_disk: Arc<disk::DiskQueue>,
     /// The disk writer thread, joined at shutdown so the store is closed when the node is.
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     lookup: MemoryLookup,
@@ -180,8 +181,10 @@ impl Inner {
         let outcome = self.node().apply(item.clone());
         match outcome {
             Ok(Outcome::Applied) => {
-                // No receiver simply means no peer is connected.
-                let _ = self.events.send(Event::new(item.clone(), Some(from)));
+                if self.has_peer_besides(from) {
+                    // No receiver simply means every connection closed meanwhile.
+                    let _ = self.events.send(Event::new(item.clone(), Some(from)));
+                }
                 self.store(item);
                 self.changed.notify_waiters();
             }
@@ -194,70 +197,22 @@ impl Inner {
         }
     }
 
-    fn store(&self, item: Item) {
-        let sent = self
-            .to_disk
+    /// Whether a peer other than `from` is connected: only then is a received item worth
+    /// framing and handing to the connections. A device linked to one hub (most deputies in a
+    /// hall) would otherwise frame every item and wake its one connection only to skip it.
+    /// A connection not counted yet still gets the item: it is counted before it reads the
+    /// replica for its catch-up, so whatever this misses was applied before that read.
+    fn has_peer_besides(&self, from: EndpointId) -> bool {
+        self.peers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .is_some_and(|tx| tx.send(item).is_ok());
-        if !sent {
-            tracing::error!("the disk writer has stopped; a received item is not stored");
-        }
+            .keys()
+            .any(|p| *p != from)
     }
-}
 
-/// How long received items may wait for a durable commit.
-const FLUSH_EVERY: Duration = Duration::from_millis(200);
-
-/// Commits received items in groups, on a thread of its own so that disk work never stalls the
-/// network: whatever arrived while the previous group was written goes in one relaxed commit,
-/// and a durable commit (one fsync) follows within [`FLUSH_EVERY`], and at shutdown. Received
-/// items are not acknowledged to anyone, so the only cost of a crash before the durable commit
-/// is having to receive them again; this device's own items are committed durably before they
-/// are acknowledged (see [`SyncNode::publish`]). Fifty peers sharing one disk in a benchmark, or
-/// a replica taking a whole hall's votes, fsync a few times a second instead of once per item.
-fn writer(store: Arc<crate::store::Store>, rx: std::sync::mpsc::Receiver<Item>) {
-    use std::sync::mpsc::RecvTimeoutError;
-    let flush = |store: &crate::store::Store| {
-        if let Err(e) = store.flush() {
-            tracing::error!(%e, "cannot make received items durable");
-        }
-    };
-    let mut dirty_since: Option<std::time::Instant> = None;
-    loop {
-        let first = match dirty_since {
-            None => match rx.recv() {
-                Ok(item) => item,
-                Err(_) => return,
-            },
-            Some(since) => match rx.recv_timeout(FLUSH_EVERY.saturating_sub(since.elapsed())) {
-                Ok(item) => item,
-                Err(RecvTimeoutError::Timeout) => {
-                    flush(&store);
-                    dirty_since = None;
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    flush(&store);
-                    return;
-                }
-            },
-        };
-        let mut batch = vec![first];
-        while let Ok(more) = rx.try_recv() {
-            batch.push(more);
-            if batch.len() >= 4096 {
-                break;
-            }
-        }
-        if let Err(e) = store.append_relaxed(&batch) {
-            tracing::error!(%e, items = batch.len(), "cannot store received items");
-        }
-        let since = *dirty_since.get_or_insert_with(std::time::Instant::now);
-        if since.elapsed() >= FLUSH_EVERY {
-            flush(&store);
-            dirty_since = None;
+    fn store(&self, item: Item) {
+        if !self.to_disk.push(item) {
+            tracing::error!("the disk writer has stopped; a received item is not stored");
         }
     }
 }
@@ -331,15 +286,15 @@ impl SyncNode {
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
         let (events, _) = broadcast::channel(4096);
-        let (to_disk, disk_rx) = std::sync::mpsc::channel();
-        let store = node.store_handle();
+        let to_disk = Arc::new(disk::DiskQueue::default());
+        let (store, queue) = (node.store_handle(), to_disk.clone());
         let writer = std::thread::Builder::new()
             .name("council-store-writer".into())
-            .spawn(move || writer(store, disk_rx))
+            .spawn(move || disk::writer(store, queue))
             .map_err(|e| NetError::Bind(format!("cannot start the store writer: {e}")))?;
         let inner = Arc::new(Inner {
             node: Mutex::new(node),
-            to_disk: Mutex::new(Some(to_disk)),
+            to_disk,
             writer: Mutex::new(Some(writer)),
             lookup,
             events,
@@ -600,13 +555,7 @@ impl SyncNode {
             let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
         }
         // Let the writer finish what it holds, then stop it: it owns a handle on the store.
-        drop(
-            self.inner
-                .to_disk
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(),
-        );
+        self.inner.to_disk.close();
         let handle = self
             .inner
             .writer
