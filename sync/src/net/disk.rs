@@ -1,8 +1,8 @@
 //! Received items on their way to disk.
 //!
 //! A peer's connection tasks hand every item the trust core accepted to a [`DiskQueue`]; one
-//! thread per device writes what gathered in one durable transaction, at most
-//! [`FLUSH_EVERY`] after the first of it arrived. Received items are not acknowledged to
+//! thread per device writes what gathered in one durable transaction, about [`FLUSH_EVERY`]
+//! after the first of it arrived. Received items are not acknowledged to
 //! anyone, so the only cost of a crash before their commit is receiving them again when this
 //! device reconnects; this device's own items are committed durably before they are
 //! acknowledged (see [`super::SyncNode::publish`]).
@@ -19,8 +19,16 @@ use crdt_model::replica::Item;
 
 use crate::store::Store;
 
-/// How long received items may wait for their durable commit.
+/// How long received items wait, on average, for their durable commit.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// The window of the device whose endpoint id starts with `first_byte`: between 150 and
+/// 250 ms. Devices that take the same ballot at the same moment then do not all write at the
+/// same moment too, which matters where several share one disk (the demo's colleagues, the
+/// benchmark's fifty peers): a burst of simultaneous commits stalls whatever comes next.
+pub(crate) fn window_for(first_byte: u8) -> Duration {
+    FLUSH_EVERY - Duration::from_millis(50) + Duration::from_micros(u64::from(first_byte) * 392)
+}
 
 /// The most received items held for one commit.
 pub(crate) const MAX_BATCH: usize = 4096;
@@ -33,13 +41,24 @@ struct Waiting {
 }
 
 /// The hand-over between connection tasks and the writer thread.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct DiskQueue {
     waiting: Mutex<Waiting>,
     wake: Condvar,
+    /// How long the first item of a batch waits for the rest.
+    window: Duration,
 }
 
 impl DiskQueue {
+    /// An empty queue whose batches gather for `window` (see [`window_for`]).
+    pub(crate) fn new(window: Duration) -> Self {
+        DiskQueue {
+            waiting: Mutex::default(),
+            wake: Condvar::new(),
+            window,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Waiting> {
         self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -71,7 +90,7 @@ impl DiskQueue {
         while w.items.is_empty() && !w.closed {
             w = self.wake.wait(w).unwrap_or_else(|p| p.into_inner());
         }
-        let deadline = Instant::now() + FLUSH_EVERY;
+        let deadline = Instant::now() + self.window;
         while !w.closed && w.items.len() < MAX_BATCH {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -105,11 +124,22 @@ mod tests {
     use crdt_model::sample::SampleCouncil;
 
     #[test]
+    fn windows_spread_around_the_average_and_stay_short() {
+        let all: Vec<Duration> = (0..=255).map(window_for).collect();
+        assert_eq!(all[0], Duration::from_millis(150));
+        assert!(all[255] <= Duration::from_millis(250));
+        assert!(
+            all.windows(2).all(|w| w[0] < w[1]),
+            "distinct for distinct ids"
+        );
+    }
+
+    #[test]
     fn a_closed_queue_is_drained_into_the_store_and_refuses_more() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (c, _) = SampleCouncil::new(10, 4).expect("council");
         let store = Arc::new(Store::create(&dir.path().join("s.redb"), &c.genesis).expect("store"));
-        let queue = Arc::new(DiskQueue::default());
+        let queue = Arc::new(DiskQueue::new(FLUSH_EVERY));
         let thread = {
             let (s, q) = (store.clone(), queue.clone());
             std::thread::spawn(move || writer(s, q))

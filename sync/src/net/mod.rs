@@ -286,7 +286,9 @@ impl SyncNode {
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
         let (events, _) = broadcast::channel(4096);
-        let to_disk = Arc::new(disk::DiskQueue::default());
+        let to_disk = Arc::new(disk::DiskQueue::new(disk::window_for(
+            endpoint.id().as_bytes()[0],
+        )));
         let (store, queue) = (node.store_handle(), to_disk.clone());
         let writer = std::thread::Builder::new()
             .name("council-store-writer".into())
