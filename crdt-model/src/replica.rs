@@ -163,7 +163,7 @@ impl Replica {
 
     /// One document, created empty on first use if the log knows it.
     pub fn document_mut(&mut self, id: &DocId) -> Option<(&CouncilLog, &mut Document)> {
-        self.ensure_docs();
+        self.ensure_doc(id);
         let doc = self.docs.get_mut(id)?;
         Some((&self.log, doc))
     }
@@ -226,7 +226,7 @@ impl Replica {
                     self.orphan_count += 1;
                     return Ok(Outcome::Pending);
                 }
-                self.ensure_docs();
+                self.ensure_doc(&id);
                 let Some(doc) = self.docs.get_mut(&id) else {
                     return Ok(Outcome::Pending);
                 };
@@ -413,6 +413,21 @@ impl Replica {
         }
     }
 
+    /// Creates the (empty) document `id` if the log knows it and it does not exist yet: one
+    /// lookup, where [`Replica::ensure_docs`] walks every document the log knows, which made
+    /// each received change cost as much as the number of documents in the council.
+    fn ensure_doc(&mut self, id: &DocId) {
+        if self.docs.contains_key(id) {
+            return;
+        }
+        let council = self.log.council_id();
+        if let Some(meta) = self.log.state().documents.get(id)
+            && let Ok(d) = Document::with_kind(council, *id, meta.spec.kind())
+        {
+            self.docs.insert(*id, d);
+        }
+    }
+
     fn ensure_docs(&mut self) {
         let council = self.log.council_id();
         for (id, meta) in &self.log.state().documents {
@@ -454,14 +469,7 @@ impl Replica {
             + self
                 .sessions
                 .values()
-                .map(|s| {
-                    s.statements().len()
-                        + s.state()
-                            .polls
-                            .iter()
-                            .map(|p| s.ballots(&p.id).count())
-                            .sum::<usize>()
-                })
+                .map(|s| s.statement_count() + s.ballot_count())
                 .sum::<usize>()
     }
 

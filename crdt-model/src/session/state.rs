@@ -429,6 +429,16 @@ impl Session {
         h
     }
 
+    /// How many statements the session holds (the opening included), without ordering them.
+    pub fn statement_count(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// How many ballots the session holds for its polls, changed votes and evidence included.
+    pub fn ballot_count(&self) -> usize {
+        self.ballots.values().map(BTreeMap::len).sum()
+    }
+
     /// Statements held (applied or ignored), parents before children.
     pub fn statements(&self) -> Vec<&SignedStatement> {
         let mut v: Vec<&Entry> = self.statements.values().collect();
