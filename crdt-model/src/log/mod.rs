@@ -81,6 +81,9 @@ pub struct MissingOps(pub Vec<OpId>);
 const MAX_PENDING: usize = 100_000;
 const STATE_CACHE: usize = 64;
 
+/// How far back [`CouncilLog::state_along_line`] looks for a known state before replaying.
+const LINE_WALK: usize = 512;
+
 #[derive(Debug, Clone)]
 struct Entry {
     op: SignedOp,
@@ -364,25 +367,74 @@ impl CouncilLog {
         if !missing.is_empty() {
             return Err(MissingOps(missing));
         }
-        if let Ok(cache) = self.cache.lock()
-            && let Some(s) = cache.get(&key)
-        {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = cache.get(&key) {
             return Ok(s.clone());
         }
-        let mut anc: Vec<(u64, OpId)> = self
-            .ancestors(&key)
-            .into_iter()
-            .filter_map(|id| self.ops.get(&id).map(|e| (e.depth, id)))
-            .collect();
-        anc.sort();
-        let state = Arc::new(self.replay(anc.iter().map(|(_, id)| id)));
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= STATE_CACHE {
-                cache.clear();
+        let state = match self.state_along_line(&key, &cache) {
+            Some(s) => Arc::new(s),
+            None => {
+                let mut anc: Vec<(u64, OpId)> = self
+                    .ancestors(&key)
+                    .into_iter()
+                    .filter_map(|id| self.ops.get(&id).map(|e| (e.depth, id)))
+                    .collect();
+                anc.sort();
+                Arc::new(self.replay(anc.iter().map(|(_, id)| id)))
             }
-            cache.insert(key, state.clone());
+        };
+        if cache.len() >= STATE_CACHE
+            && let Some(old) = cache.keys().next().cloned()
+        {
+            cache.remove(&old);
         }
+        cache.insert(key, state.clone());
         Ok(state)
+    }
+
+    /// The state at the single head `key` when its history runs back in a line (each operation
+    /// naming exactly one parent) to a state already at hand: the genesis, the current state or
+    /// a cached one, with the line's operations applied in order. That is the fold of the
+    /// head's ancestors, because an operation with one parent is deeper than everything before
+    /// it and so comes last in fold order. A council's log is mostly such a line, and a peer
+    /// catching up asks for the state at thousands of different points of it (every document
+    /// change names the log heads it was written at): replaying the whole log for each made a
+    /// term's archive take minutes to sync. `None` when the line forks or runs longer than
+    /// [`LINE_WALK`] without reaching a known state.
+    fn state_along_line(
+        &self,
+        key: &[OpId],
+        cache: &HashMap<Vec<OpId>, Arc<CouncilState>>,
+    ) -> Option<CouncilState> {
+        let [head] = key else {
+            return None;
+        };
+        let cid = self.council_id();
+        let mut line = vec![*head];
+        let mut at = *head;
+        for _ in 0..LINE_WALK {
+            let [parent] = self.ops.get(&at)?.op.op().parents.as_slice() else {
+                return None;
+            };
+            let base = if *parent == cid {
+                Some(self.genesis_state.clone())
+            } else if self.heads.len() == 1 && self.heads.contains(parent) {
+                Some(self.state.clone())
+            } else {
+                cache.get(std::slice::from_ref(parent)).cloned()
+            };
+            if let Some(base) = base {
+                let mut s = (*base).clone();
+                for id in line.iter().rev() {
+                    let e = self.ops.get(id)?;
+                    s.apply(*id, &e.op.op().author, &e.op.op().body);
+                }
+                return Some(s);
+            }
+            line.push(*parent);
+            at = *parent;
+        }
+        None
     }
 
     /// Accepted operations that are neither in `heads` nor among their ancestors, in an order

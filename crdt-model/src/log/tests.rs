@@ -901,3 +901,69 @@ fn an_approval_round_trips_through_its_wire_form_with_tag_11() {
     assert_eq!(&fields[1..33], &[5; 32]);
     assert_eq!(&fields[33..], &[3; 32]);
 }
+
+/// The state at each operation by a full replay of its ancestors, for comparison.
+fn replayed(log: &CouncilLog, head: OpId) -> CouncilState {
+    let mut anc: Vec<(u64, OpId)> = log
+        .ancestors(&[head])
+        .into_iter()
+        .filter_map(|id| log.ops.get(&id).map(|e| (e.depth, id)))
+        .collect();
+    anc.sort();
+    log.replay(anc.iter().map(|(_, id)| id))
+}
+
+#[test]
+fn the_state_at_any_operation_is_its_ancestors_fold_whichever_way_it_is_found() {
+    let (c, mut log) = council();
+    // A line, a fork of two concurrent operations, the merge, and a line again.
+    for n in 40..45 {
+        add(&mut log, &c.secretary, n, &[Role::Deputy]).expect("added");
+    }
+    let heads = log.heads();
+    let a = op_on(
+        &log,
+        &c.secretary,
+        heads.clone(),
+        OpBody::SetRoles {
+            member: key(40).member_id(),
+            roles: Roles::of(&[Role::Deputy, Role::DeputyChair]),
+        },
+    );
+    let b = op_on(
+        &log,
+        &c.chair,
+        heads,
+        OpBody::SetRoles {
+            member: key(41).member_id(),
+            roles: Roles::of(&[Role::Observer]),
+        },
+    );
+    log.insert(a).expect("a");
+    log.insert(b).expect("b");
+    for n in 45..50 {
+        add(&mut log, &c.secretary, n, &[Role::Deputy]).expect("added");
+    }
+    let ids: Vec<OpId> = log.ops().map(SignedOp::id).collect();
+    assert!(ids.len() > 12);
+    let want: Vec<CouncilState> = ids.iter().map(|h| replayed(&log, *h)).collect();
+    // Newest first (each walks its line back to the genesis or the current state), then
+    // oldest first (each finds its parent's state in the cache), then again (cache hits).
+    for order in [
+        ids.iter().enumerate().rev().collect::<Vec<_>>(),
+        ids.iter().enumerate().collect(),
+        ids.iter().enumerate().collect(),
+    ] {
+        let mut again = c.replica().expect("replica");
+        for id in &ids {
+            if !again.knows(id) {
+                let op = log.ops().find(|o| o.id() == *id).expect("held").clone();
+                again.insert(op).expect("replays");
+            }
+        }
+        for (i, h) in order {
+            assert_eq!(*log.state_at(&[*h]).expect("known"), want[i], "at op {i}");
+            assert_eq!(*again.state_at(&[*h]).expect("known"), want[i], "at op {i}");
+        }
+    }
+}
