@@ -137,6 +137,15 @@ struct Inner {
     tasks: std::sync::atomic::AtomicUsize,
 }
 
+impl Drop for Inner {
+    /// A device dropped without [`SyncNode::shutdown`] still writes what it received and lets
+    /// go of its store: the writer thread holds the store, not the device, and ends only when
+    /// its queue is closed.
+    fn drop(&mut self) {
+        self.to_disk.close();
+    }
+}
+
 /// Counts a running connection task for as long as it lives.
 struct TaskGuard(Arc<Inner>);
 

@@ -89,6 +89,44 @@ async fn a_keystroke_reaches_a_connected_peer_without_waiting_for_a_timer() {
     b.shutdown().await;
 }
 
+/// Received items wait up to a commit window before they reach the disk; a device dropped
+/// without `shutdown` (a window closed, a crash of the task that held it) still writes them
+/// and lets go of its store, so the next start opens it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_dropped_without_shutdown_stores_what_it_received_and_frees_its_store() {
+    let dir = tempfile::tempdir().expect("dir");
+    let c = council();
+    let a = peer(&c, &c.deputies[0], dir.path(), "a", None, true)
+        .await
+        .expect("a");
+    let b = peer(&c, &c.deputies[1], dir.path(), "b", None, true)
+        .await
+        .expect("b");
+    b.connect(a.addr()).await.expect("connects");
+    let draft = new_draft(&a, &c.deputies[0], vec![]);
+    assert!(
+        b.wait_until(PATIENCE, move |r| r.documents().contains_key(&draft))
+            .await
+    );
+    a.shutdown().await;
+    drop(b);
+    let path = dir.path().join("b.redb");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let reopened = loop {
+        match council_sync::Node::open(&path) {
+            Ok(node) => break node,
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("the dropped peer's store stays locked: {e}"),
+        }
+    };
+    assert!(
+        reopened.replica().documents().contains_key(&draft),
+        "what the peer received before it was dropped is stored"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_partitioned_deputies_converge_when_they_reconnect() {
     let dir = tempfile::tempdir().expect("dir");
