@@ -429,13 +429,16 @@ impl Replica {
     }
 
     fn ensure_docs(&mut self) {
-        let council = self.log.council_id();
-        for (id, meta) in &self.log.state().documents {
-            if !self.docs.contains_key(id)
-                && let Ok(d) = Document::with_kind(council, *id, meta.spec.kind())
-            {
-                self.docs.insert(*id, d);
-            }
+        let missing: Vec<DocId> = self
+            .log
+            .state()
+            .documents
+            .keys()
+            .filter(|id| !self.docs.contains_key(id))
+            .copied()
+            .collect();
+        for id in missing {
+            self.ensure_doc(&id);
         }
     }
 

@@ -4,8 +4,9 @@
 //! Run with `UPDATE_VECTORS=1` to rewrite the example after a deliberate format change.
 #![allow(clippy::expect_used)] // Tests state what they expect.
 
+use crate::{council, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use council_app::bundle::{Bundle, Scope};
 use council_sync::Node;
@@ -199,19 +200,6 @@ fn profile_with(replica: &Replica) -> tempfile::TempDir {
         node.receive(item).expect("item stored");
     }
     dir
-}
-
-fn council(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_council"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Exports the profile in `dir` to `dir/bundle.json`.

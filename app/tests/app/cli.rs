@@ -1,19 +1,6 @@
 //! The `council` binary, run as a person would.
 
-use std::process::Command;
-
-fn council(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_council"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::{council, text};
 
 #[test]
 fn a_secretary_creates_a_council_and_admits_a_deputy() {

@@ -2,27 +2,15 @@
 //! wait bounded.
 #![allow(clippy::expect_used)] // Tests state what they expect.
 
+use crate::{council, text};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 /// Every wait on a child process is bounded by this.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn council(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_council"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn key_of(dir: &Path) -> String {
     let out = council(dir, &["key"]);

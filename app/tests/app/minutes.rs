@@ -6,10 +6,10 @@
 //! Run with `UPDATE_VECTORS=1` to rewrite the golden file after a deliberate change.
 #![allow(clippy::expect_used)] // Tests state what they expect.
 
+use crate::{council, text};
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use council_app::minutes::{self, Lang, Subject};
 use council_sync::Node;
@@ -773,19 +773,6 @@ fn chairs_profile(replica: &Replica) -> tempfile::TempDir {
         node.receive(item).expect("item stored");
     }
     dir
-}
-
-fn council(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_council"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! incremental updates, rebuilding a lost or damaged index, privacy of notes, the command line
 //! and the app's background service.
 
+use crate::{council, text};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use council_app::engine::Engine;
@@ -471,19 +471,6 @@ fn others_personal_notes_never_appear() {
     let theirs = Index::open_or_rebuild(own.path(), f.replica(), owner, &mut |_| {}).expect("ix");
     assert_eq!(theirs.search(&notes).expect("search").len(), 1);
     assert_eq!(find(&theirs, "таємниця").len(), 1);
-}
-
-fn council(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_council"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
