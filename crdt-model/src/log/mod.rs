@@ -5,16 +5,23 @@
 //! concurrent writers extend independently. Two rules make every peer agree, whatever order the
 //! operations arrive in:
 //!
-//! 1. **Validity is judged in the causal past.** An operation is accepted if its author had the
-//!    right to make it in the state implied by its ancestors, and only then. That set never
-//!    changes once the parents are known, so a verdict never changes either. A member removed by
-//!    an operation is refused for everything that has the removal among its ancestors; what they
-//!    signed before (or concurrently) stays valid.
-//! 2. **The state is a pure function of the set of valid operations.** They are applied in a
-//!    deterministic topological order, by `(depth, id)`, where depth is one more than the deepest
-//!    parent. Concurrent operations of two admins land in the same order on every peer.
+//! 1. **Acceptance is judged in the causal past.** An operation is accepted (stored and
+//!    forwarded) if its author had the right to make it in the state implied by its ancestors
+//!    (with revocations among them resolved, see below), and only then. That set never changes
+//!    once the parents are known, so the verdict never changes either.
+//! 2. **Revocation reaches sideways.** A member removed (or stripped of a role) can always name
+//!    the heads from before the removal, so an accepted operation may still be *void*: what a
+//!    revoked member signed that is not in the revocation's causal past has no effect, nor has
+//!    what depends on it; mutual removals are decided by seniority ([`revocation`]). A void
+//!    operation stays in the log (peers need it to reach the same verdict) and
+//!    [`CouncilLog::voided`] says why it has no effect.
+//! 3. **The state is a pure function of the set of operations.** The ones that are not void are
+//!    applied in a deterministic topological order, by `(depth, id)`, where depth is one more
+//!    than the deepest parent. Concurrent operations of two admins land in the same order on
+//!    every peer.
 
 mod op;
+mod revocation;
 mod state;
 
 use std::collections::{BTreeSet, HashMap};
@@ -26,12 +33,13 @@ pub use op::{
     AmendmentStatus, CommitteeId, DocId, DocKind, DocSpec, LogOp, MAX_PARENTS, MINUTES_ID_PREFIX,
     OP_ID_PREFIX, OpBody, OpDecodeError, OpId, SignedOp,
 };
+pub use revocation::Void;
 pub use state::{
     Attachment, Committee, CouncilState, DocMeta, Member, MinutesApproval, Unauthorized,
 };
 
 use crate::council::{CouncilId, SignedGenesis};
-use crate::identity::{SecretKey, SignatureError};
+use crate::identity::{MemberId, SecretKey, SignatureError};
 
 /// Why an operation was refused. It is not stored and must not be forwarded.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -105,6 +113,18 @@ pub struct CouncilLog {
     waiting: HashMap<OpId, Vec<OpId>>,
     refused: HashMap<OpId, OpRejected>,
     cache: Mutex<HashMap<Vec<OpId>, Arc<CouncilState>>>,
+    /// Accepted operations by author, to find what a revocation reaches.
+    by_author: HashMap<MemberId, Vec<OpId>>,
+    /// Accepted revocations (removals, changes of roles) by the member they concern; only those
+    /// no other revocation of the same member follows.
+    revocations_of: HashMap<MemberId, Vec<OpId>>,
+    /// For each revocation, operations known to have it among their ancestors.
+    reach: Mutex<HashMap<OpId, std::collections::HashSet<OpId>>>,
+    /// `(revocation, operation by its target)` pairs that are concurrent: only a set of
+    /// operations holding both of a pair can have void operations.
+    pairs: Vec<(OpId, OpId)>,
+    /// Accepted operations that have no effect, and why (see [`revocation`]).
+    voided: HashMap<OpId, Void>,
 }
 
 impl CouncilLog {
@@ -122,6 +142,11 @@ impl CouncilLog {
             waiting: HashMap::new(),
             refused: HashMap::new(),
             cache: Mutex::new(HashMap::new()),
+            by_author: HashMap::new(),
+            revocations_of: HashMap::new(),
+            reach: Mutex::new(HashMap::new()),
+            pairs: Vec::new(),
+            voided: HashMap::new(),
         }
     }
 
@@ -135,7 +160,18 @@ impl CouncilLog {
         &self.genesis
     }
 
-    /// The state implied by every accepted operation.
+    /// Accepted operations that have no effect because a revocation voids them (or they depend
+    /// on one that does), with the reason: what the user is told a removal voided.
+    pub fn voided(&self) -> impl Iterator<Item = (&OpId, &Void)> {
+        self.voided.iter()
+    }
+
+    /// Why an accepted operation has no effect, if it has none.
+    pub fn void_reason(&self, id: &OpId) -> Option<&Void> {
+        self.voided.get(id)
+    }
+
+    /// The state implied by every accepted operation that is not void.
     pub fn state(&self) -> &CouncilState {
         &self.state
     }
@@ -314,6 +350,14 @@ impl CouncilLog {
             .map(|p| self.ops.get(p).map_or(0, |e| e.depth))
             .max()
             .unwrap_or(0);
+        let total = {
+            let named: BTreeSet<OpId> = parents
+                .iter()
+                .filter(|p| **p != self.council_id())
+                .copied()
+                .collect();
+            named == self.heads
+        };
         for p in &parents {
             self.heads.remove(p);
         }
@@ -327,15 +371,35 @@ impl CouncilLog {
         let author = op.op().author;
         let body = op.op().body.clone();
         self.ops.insert(id, Entry { op, depth });
+        self.by_author.entry(author).or_default().push(id);
+        let new_pairs = self.revocation_pairs(&id);
+        if let Some(target) = revocation::revoked_member(&body) {
+            self.record_revocation(target, id);
+        }
+        let had_pairs = !self.pairs.is_empty();
+        self.pairs.extend(new_pairs.iter().copied());
         if appended {
             self.order.push(id);
-            Arc::make_mut(&mut self.state).apply(id, &author, &body);
         } else {
             let pos = self
                 .order
                 .partition_point(|o| self.ops.get(o).map(|e| (e.depth, *o)) < Some(key));
             self.order.insert(pos, id);
-            self.state = Arc::new(self.replay(self.order.iter()));
+        }
+        if self.pairs.is_empty() {
+            if appended {
+                Arc::make_mut(&mut self.state).apply(id, &author, &body);
+            } else {
+                self.state = Arc::new(self.replay(self.order.iter()));
+            }
+        } else if appended && total && had_pairs && new_pairs.is_empty() {
+            // It has seen everything and revokes nothing it has not seen: it was accepted on the
+            // current state, so it applies on top of it, and no verdict changes.
+            Arc::make_mut(&mut self.state).apply(id, &author, &body);
+        } else {
+            let res = self.resolve(None);
+            self.state = Arc::new(res.state);
+            self.voided = res.voided;
         }
         Ok(())
     }
@@ -371,8 +435,16 @@ impl CouncilLog {
         if let Some(s) = cache.get(&key) {
             return Ok(s.clone());
         }
-        let state = match self.state_along_line(&key, &cache) {
-            Some(s) => Arc::new(s),
+        let resolved = if self.pairs.is_empty() {
+            None
+        } else {
+            let mut set = self.ancestors(&key);
+            set.extend(key.iter().copied());
+            self.has_pair_within(&set)
+                .then(|| Arc::new(self.resolve(Some(&set)).state))
+        };
+        let state = match resolved.or_else(|| self.state_along_line(&key, &cache).map(Arc::new)) {
+            Some(s) => s,
             None => {
                 let mut anc: Vec<(u64, OpId)> = self
                     .ancestors(&key)
@@ -507,3 +579,6 @@ impl CouncilLog {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod revocation_tests;

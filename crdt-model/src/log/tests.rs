@@ -186,7 +186,7 @@ fn a_removed_member_is_refused_for_what_follows_the_removal() {
 }
 
 #[test]
-fn what_a_removed_member_did_before_or_concurrently_stays_valid() {
+fn what_a_removed_member_did_before_the_removal_stays_and_what_is_concurrent_is_void() {
     let (c, mut log) = council();
     let d = c.deputies[0].clone();
     let before = log.heads();
@@ -222,7 +222,11 @@ fn what_a_removed_member_did_before_or_concurrently_stays_valid() {
         Ok(Inserted::Accepted { .. })
     ));
     assert!(log.state().documents.contains_key(&draft.id()));
-    assert!(log.state().documents.contains_key(&concurrent.id()));
+    // Accepted (its author was a member at the heads it names) but void: the removal had not
+    // seen it, and it cannot be told from one signed after the removal with old parents.
+    assert!(log.get(&concurrent.id()).is_some());
+    assert!(!log.state().documents.contains_key(&concurrent.id()));
+    assert!(log.void_reason(&concurrent.id()).is_some());
     assert!(log.state().members[&d.member_id()].removed);
 }
 
