@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An independent verifier of Council poll tallies, written from docs/format.md alone.
 
-Usage: verify.py [docs/test-vectors.json]
+Usage: verify.py [VECTORS]     (default: docs/test-vectors.json of this script's repository)
        verify.py --bundle FILE
 Recomputes the report of every vector and compares it with the expected one.
 Prints one line per mismatch and a final line "N passed, M failed"; exits 1 on any mismatch.
@@ -9,17 +9,33 @@ Prints one line per mismatch and a final line "N passed, M failed"; exits 1 on a
 With --bundle, verifies every poll of a signed bundle (docs/format.md section 10) against the
 context the bundle states for it, after checking that the council id is the hash of the bundle's
 genesis and that the context and the poll's statements all name that council. Prints one line
-per poll and a final line "N polls verified, M failed"; exits 1 if any poll fails or the file is
-not a bundle.
+per poll and a final line "N polls verified, M failed"; exits 1 if any poll fails or the frame
+does not hold.
+
+Input is read strictly: a JSON document of at most --max-bytes bytes of UTF-8, nested at most
+MAX_DEPTH deep, with no duplicate key in an object and no number that is not an integer (no
+fraction, exponent, NaN or Infinity); every field the spec names must be present with its type
+(integers are JSON integers, never booleans; booleans are true/false; bytes are lower-case hex
+of the exact length the spec gives) and no other field may appear. Anything else is refused with
+a one-line reason on stderr and exit status 2; see EXIT_STATUS below.
 """
 
+import argparse
 import hashlib
 import json
+import re
 import struct
 import sys
+import traceback
+from pathlib import Path
 
-from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
+try:
+    from nacl.exceptions import BadSignatureError
+    from nacl.signing import VerifyKey
+    NACL_ERROR = None
+except ImportError as e:  # reported by main(), so that --help works without PyNaCl
+    BadSignatureError = VerifyKey = None
+    NACL_ERROR = e
 
 SIGN_STATEMENT = b"council/v1/sign/statement\0"
 SIGN_BALLOT = b"council/v1/sign/ballot\0"
@@ -36,6 +52,27 @@ CHECKS = [
     "open-statement", "signatures", "ballots-bound-to-poll", "eligibility",
     "one-vote-per-deputy", "close-statement", "close-commitment", "counts", "outcome",
 ]
+
+DEFAULT_VECTORS = Path(__file__).resolve().parent.parent.parent / "docs" / "test-vectors.json"
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # the vectors are 130 KB; parsing takes up to ~25x
+MAX_DEPTH = 32  # the deepest document of the spec (the vector file) nests 7 deep
+MAX_INT_DIGITS = 20  # enough for any u64
+U32_MAX = 2 ** 32 - 1
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_STATUS = """\
+exit status:
+  0  every vector matches its expected report / every poll of the bundle passes
+  1  a vector does not match, or the bundle does not verify (a poll fails, the council
+     id is not the hash of the genesis, or the genesis is not a signed value)
+  2  usage error, or the input cannot be read as the document the spec describes:
+     unreadable, larger than --max-bytes, not UTF-8, not JSON, nested deeper than %d,
+     a number that is not an integer, a duplicate key, a lone surrogate, a missing,
+     unknown or mistyped field, hex that is not lower case or not of the stated length,
+     a bundle whose format is not %s
+  3  the verifier could not run: PyNaCl is missing, or an internal error (a bug), whose
+     reason and location are printed (--traceback prints the whole traceback)
+""" % (MAX_DEPTH, BUNDLE_FORMAT)
 
 
 class Malformed(Exception):
@@ -222,7 +259,7 @@ def sig_ok(key, prefix, body, sig):
     try:
         VerifyKey(key).verify(prefix + body, sig)
         return True
-    except (BadSignatureError, ValueError, Exception):
+    except (BadSignatureError, ValueError):  # a forged signature, or a key that is no point
         return False
 
 
@@ -467,33 +504,316 @@ def verify(ctx, open_hex, close_hex, ballots_hex):
     }
 
 
-class NotABundle(Exception):
-    pass
+# ---------------------------------------------------------------------------------------------
+# Reading the input strictly. Everything here raises InputError, never anything else, for any
+# input; the verification above only ever sees values of the types the spec gives.
 
 
-def load_bundle(path):
-    """Reads a bundle and checks its frame: format, council id = hash of the genesis body."""
+class InputError(Exception):
+    """The input cannot be read as the document the spec describes (exit status 2)."""
+
+
+def show(s, limit=80):
+    """A string made safe for a one-line message: control characters escaped, length bounded."""
+    cut = s[:limit]
+    cut = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                  for c in cut)
+    return cut if len(s) <= limit else cut + "..."
+
+
+class _NotAnInteger:
+    """What the parser makes of a number with a fraction or exponent, NaN, Infinity, or an
+    integer of too many digits; refused by _check_tree, which knows where it is."""
+
+    def __init__(self, text, why=None):
+        self.why = why or "%s is not an integer (every number of the spec is one)" % show(text, 40)
+
+
+class _DuplicateKeys(dict):
+    """What the parser makes of an object with a key given twice; refused by _check_tree."""
+
+    def __init__(self, key):
+        super().__init__()
+        self.key = key
+
+
+def _parse_int(s):
+    if len(s.lstrip("-")) > MAX_INT_DIGITS:
+        return _NotAnInteger(s, "an integer of more than %d digits" % MAX_INT_DIGITS)
+    return int(s)
+
+
+def _pairs(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            return _DuplicateKeys(k)
+        out[k] = v
+    return out
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _path(node):
+    """The location of a value, from the (parent, key) chain _check_tree keeps."""
+    keys = []
+    while node is not None:
+        node, k = node
+        keys.append(k)
+    out = ""
+    for k in reversed(keys):
+        out += "[%d]" % k if isinstance(k, int) else ("." if out else "") + show(k, 40)
+    return out or "the top level"
+
+
+def _check_scalar(v, at):
+    if isinstance(v, _NotAnInteger):
+        raise InputError("%s: %s" % (_path(at), v.why))
+    if isinstance(v, str) and _SURROGATE.search(v):
+        raise InputError("%s: a lone surrogate (not Unicode text)" % _path(at))
+
+
+def _check_container(v, depth, at):
+    if isinstance(v, _DuplicateKeys):
+        raise InputError("%s: duplicate key %r" % (_path(at), show(v.key)))
+    if depth > MAX_DEPTH:
+        raise InputError("%s: nested deeper than %d levels" % (_path(at), MAX_DEPTH))
+    return iter(v.items()) if isinstance(v, dict) else enumerate(v)
+
+
+def _check_tree(doc):
+    """Refuses, with its location, anything the parser let through that JSON as the spec uses
+    it does not have: a non-integer number, a duplicate key, nesting deeper than MAX_DEPTH, a
+    string that is not Unicode text (a lone surrogate, from a \\u escape). A depth-first walk
+    in document order over a stack of at most MAX_DEPTH iterators."""
+    if not isinstance(doc, (dict, list)):
+        _check_scalar(doc, None)
+        return
+    stack = [(_check_container(doc, 1, None), 1, None)]
+    while stack:
+        items, depth, at = stack[-1]
+        for k, x in items:
+            if type(k) is str and _SURROGATE.search(k):
+                raise InputError("%s: a key holds a lone surrogate (not Unicode text)"
+                                 % _path(at))
+            if isinstance(x, (dict, list)):
+                stack.append((_check_container(x, depth + 1, (at, k)), depth + 1, (at, k)))
+                break
+            _check_scalar(x, (at, k))
+        else:
+            stack.pop()
+
+
+def read_json(path, max_bytes):
     try:
         with open(path, "rb") as f:
-            data = json.loads(f.read().decode("utf-8"))
+            data = f.read(max_bytes + 1)
     except OSError as e:
-        raise NotABundle("cannot read: %s" % e)
-    except (UnicodeDecodeError, ValueError) as e:
-        raise NotABundle("not JSON: %s" % e)
-    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
-        raise NotABundle("format is %r, not %r" % (
-            data.get("format") if isinstance(data, dict) else None, BUNDLE_FORMAT))
+        raise InputError("cannot read: %s" % (e.strerror or e))
+    if len(data) > max_bytes:
+        raise InputError("larger than %d bytes (see --max-bytes)" % max_bytes)
     try:
-        council = bytes.fromhex(data["council"])
-        body, _sig = wire(bytes.fromhex(data["genesis"]), 64 * 1024)
-        polls = data["polls"]
-    except (KeyError, TypeError, ValueError, Malformed) as e:
-        raise NotABundle("council, genesis or polls missing or malformed: %r" % (e,))
-    if len(council) != 32 or sha(ID_GENESIS, body) != council:
-        raise NotABundle("the council id is not the hash of the genesis")
-    if not isinstance(polls, list):
-        raise NotABundle("polls is not a list")
-    return council, polls
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError("not UTF-8 (byte %d)" % e.start)
+    try:
+        doc = json.loads(text, parse_float=_NotAnInteger, parse_int=_parse_int,
+                         parse_constant=_NotAnInteger, object_pairs_hook=_pairs)
+    except RecursionError:
+        raise InputError("nested deeper than %d levels" % MAX_DEPTH)
+    except json.JSONDecodeError as e:
+        raise InputError("not JSON: %s at line %d column %d" % (e.msg, e.lineno, e.colno))
+    _check_tree(doc)
+    return doc
+
+
+def _kind(v):
+    if v is None:
+        return "null"
+    return {bool: "a boolean", int: "an integer", str: "a string", list: "an array",
+            dict: "an object"}.get(type(v), type(v).__name__)
+
+
+def want_object(v, where, required, optional=()):
+    if type(v) is not dict:
+        raise InputError("%s: expected an object, got %s" % (where, _kind(v)))
+    for k in v:
+        if k not in required and k not in optional:
+            raise InputError("%s: unknown field %r" % (where, show(k)))
+    for k in required:
+        if k not in v:
+            raise InputError("%s: missing field %r" % (where, k))
+    return v
+
+
+def want_int(v, where, lo=0, hi=U32_MAX):
+    if type(v) is not int:  # bool is a subclass of int: refused here
+        raise InputError("%s: expected an integer, got %s" % (where, _kind(v)))
+    if not lo <= v <= hi:
+        raise InputError("%s: %d is outside %d..%d" % (where, v, lo, hi))
+    return v
+
+
+def want_bool(v, where):
+    if type(v) is not bool:
+        raise InputError("%s: expected true or false, got %s" % (where, _kind(v)))
+    return v
+
+
+def want_str(v, where):
+    if type(v) is not str:
+        raise InputError("%s: expected a string, got %s" % (where, _kind(v)))
+    return v
+
+
+def want_name(v, where, names):
+    if want_str(v, where) not in names:
+        raise InputError("%s: %r is not one of %s" % (where, show(v), ", ".join(names)))
+    return v
+
+
+_LOWER_HEX = re.compile("[0-9a-f]*")
+
+
+def want_hex(v, where, nbytes=None):
+    """Lower-case hex of whole bytes; of exactly nbytes bytes when given."""
+    want_str(v, where)
+    if not _LOWER_HEX.fullmatch(v):
+        if re.fullmatch("[0-9a-fA-F]*", v):
+            raise InputError("%s: hex must be lower case" % where)
+        raise InputError("%s: not hex" % where)
+    if len(v) % 2:
+        raise InputError("%s: odd number of hex digits" % where)
+    if nbytes is not None and len(v) != 2 * nbytes:
+        raise InputError("%s: %d bytes where the spec has %d" % (where, len(v) // 2, nbytes))
+    return v
+
+
+def want_array(v, where):
+    if type(v) is not list:
+        raise InputError("%s: expected an array, got %s" % (where, _kind(v)))
+    return v
+
+
+def want_hex_list(v, where, nbytes=None):
+    for i, x in enumerate(want_array(v, where)):
+        want_hex(x, "%s[%d]" % (where, i), nbytes)
+    return v
+
+
+def want_key_set(v, where):
+    """A list of 32-byte keys, each at most once (chairs, voters)."""
+    want_hex_list(v, where, 32)
+    if len(set(v)) != len(v):
+        raise InputError("%s: a key is listed twice" % where)
+    return v
+
+
+def want_context(v, where):
+    """The poll context of docs/format.md section 3, spelled as in section 9."""
+    want_object(v, where, ("council", "seats", "quorum", "default_majority",
+                           "allow_poll_override", "chairs", "voters"))
+    want_hex(v["council"], where + ".council", 32)
+    want_int(v["seats"], where + ".seats")
+    want_name(v["quorum"], where + ".quorum", THRESHOLDS)
+    rule = want_object(v["default_majority"], where + ".default_majority", ("threshold", "base"))
+    want_name(rule["threshold"], where + ".default_majority.threshold", THRESHOLDS)
+    want_name(rule["base"], where + ".default_majority.base", BASES)
+    want_bool(v["allow_poll_override"], where + ".allow_poll_override")
+    want_key_set(v["chairs"], where + ".chairs")
+    want_key_set(v["voters"], where + ".voters")
+    return v
+
+
+def want_poll_input(v, where):
+    """The fields of a poll's input shared by a vector and a bundle entry (section 7)."""
+    want_context(v["context"], where + ".context")
+    want_hex(v["open"], where + ".open")
+    if v["close"] is not None:
+        want_hex(v["close"], where + ".close")
+    want_hex_list(v["ballots"], where + ".ballots")
+
+
+def read_vectors(path, max_bytes):
+    """The test-vector file of section 9."""
+    doc = read_json(path, max_bytes)
+    # format and note are in the file the generator writes though section 9 does not name them.
+    want_object(doc, "the vector file", ("keys", "vectors"), ("format", "note"))
+    for name in ("format", "note"):
+        if name in doc:
+            want_str(doc[name], name)
+    for i, k in enumerate(want_array(doc["keys"], "keys")):
+        w = "keys[%d]" % i
+        want_object(k, w, ("seed", "public"), ("n",))  # n: likewise written, not specified
+        want_hex(k["seed"], w + ".seed", 32)
+        want_hex(k["public"], w + ".public", 32)
+        if "n" in k:
+            want_int(k["n"], w + ".n")
+    for i, v in enumerate(want_array(doc["vectors"], "vectors")):
+        w = "vectors[%d]" % i
+        want_object(v, w, ("name", "description", "context", "open", "close", "ballots",
+                           "expected"))
+        want_str(v["name"], w + ".name")
+        want_str(v["description"], w + ".description")
+        want_poll_input(v, w)
+        # The expected report is compared with the computed one, types included (same()).
+        if type(v["expected"]) is not dict:
+            raise InputError("%s.expected: expected an object, got %s"
+                             % (w, _kind(v["expected"])))
+    return doc
+
+
+def read_bundle(path, max_bytes):
+    """The signed bundle of section 10, its JSON frame only."""
+    doc = read_json(path, max_bytes)
+    if type(doc) is not dict:
+        raise InputError("not a bundle: expected an object, got %s" % _kind(doc))
+    if doc.get("format") != BUNDLE_FORMAT:
+        f = doc.get("format")
+        raise InputError("not a bundle: format is %s, not %r" % (
+            "missing" if "format" not in doc else
+            "'%s'" % show(f) if type(f) is str else _kind(f), BUNDLE_FORMAT))
+    want_object(doc, "the bundle", ("format", "council", "genesis", "items", "polls"))
+    want_hex(doc["council"], "council", 32)
+    want_hex(doc["genesis"], "genesis")
+    want_hex_list(doc["items"], "items")
+    for i, p in enumerate(want_array(doc["polls"], "polls")):
+        w = "polls[%d]" % i
+        want_object(p, w, ("session", "poll", "title", "context", "open", "close", "ballots"))
+        want_hex(p["session"], w + ".session", 32)
+        want_hex(p["poll"], w + ".poll", 32)
+        want_str(p["title"], w + ".title")
+        want_poll_input(p, w)
+    return doc
+
+
+def same(a, b):
+    """Equality of JSON values, types included: true is not 1, 1 is not 1.0."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if type(a) is list:
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundle.
+
+
+def bundle_frame(doc):
+    """Checks the frame's bytes: the genesis is a signed value and the council id its hash.
+    Returns the council id, or the reason the file is not a bundle."""
+    council = bytes.fromhex(doc["council"])
+    try:
+        body, _sig = wire(bytes.fromhex(doc["genesis"]), 64 * 1024)
+    except Malformed as e:
+        return None, "the genesis is not a signed value (%s)" % e
+    if sha(ID_GENESIS, body) != council:
+        return None, "the council id is not the hash of the genesis"
+    return council, None
 
 
 def council_problems(council, p):
@@ -506,7 +826,7 @@ def council_problems(council, p):
             continue
         try:
             st = decode_statement(bytes.fromhex(p[name]))
-        except (Malformed, ValueError):
+        except Malformed:
             continue  # the tally verification reports it
         if st["council"] != council:
             problems.append("the %s statement names another council" % name)
@@ -529,54 +849,107 @@ def summary(report):
     return line
 
 
-def verify_bundle(path):
-    try:
-        council, polls = load_bundle(path)
-    except NotABundle as e:
-        print("%s: %s" % (path, e))
-        return 1
+def verify_bundle(path, max_bytes):
+    doc = read_bundle(path, max_bytes)
+    council, why = bundle_frame(doc)
+    if council is None:
+        print("%s: not a bundle: %s" % (show(str(path), 200), why))
+        return EXIT_FAILED
     verified = failed = 0
-    for i, p in enumerate(polls):
-        try:
-            problems = council_problems(council, p)
-            report = verify(p["context"], p["open"], p["close"], p["ballots"])
-        except (KeyError, TypeError, ValueError) as e:
-            print("FAIL poll #%d: malformed entry (%r)" % (i, e))
-            failed += 1
-            continue
+    for p in doc["polls"]:
+        problems = council_problems(council, p)
+        report = verify(p["context"], p["open"], p["close"], p["ballots"])
         if "error" not in report and report["poll"] != p["poll"]:
             problems.append("the poll id is not the open statement's id")
         ok = "error" not in report and report["verified"] and not problems
         verified, failed = verified + ok, failed + (not ok)
-        print("%s %s %s: %s%s" % ("ok  " if ok else "FAIL", p["poll"][:16], p["title"],
+        print("%s %s %s: %s%s" % ("ok  " if ok else "FAIL", p["poll"][:16], show(p["title"]),
                                   summary(report), "".join("; " + x for x in problems)))
     print("%d polls verified, %d failed" % (verified, failed))
-    return 1 if failed else 0
+    return EXIT_FAILED if failed else EXIT_OK
 
 
-def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "--bundle":
-        if len(sys.argv) != 3:
-            print("usage: verify.py --bundle FILE")
-            return 2
-        return verify_bundle(sys.argv[2])
-    path = sys.argv[1] if len(sys.argv) > 1 else "docs/test-vectors.json"
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
+# ---------------------------------------------------------------------------------------------
+# The test vectors.
+
+
+def verify_vectors(path, max_bytes):
+    doc = read_vectors(path, max_bytes)
     passed = failed = 0
-    for v in data["vectors"]:
+    for v in doc["vectors"]:
         got = verify(v["context"], v["open"], v["close"], v["ballots"])
-        if got == v["expected"]:
+        if same(got, v["expected"]):
             passed += 1
         else:
             failed += 1
-            print("MISMATCH %s" % v["name"])
+            print("MISMATCH %s" % show(v["name"]))
             for k in sorted(set(got) | set(v["expected"])):
-                if got.get(k) != v["expected"].get(k):
-                    print("  %s: got %r, expected %r" % (k, got.get(k), v["expected"].get(k)))
+                if k not in got or k not in v["expected"] or not same(got[k], v["expected"][k]):
+                    print("  %s: got %s, expected %s" % (show(k), show(repr(got.get(k)), 300),
+                                                         show(repr(v["expected"].get(k)), 300)))
     print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    return EXIT_FAILED if failed or not passed else EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="verify.py",
+        description="An independent verifier of Council poll tallies, written from docs/format.md\n"
+                    "alone. Without --bundle, recomputes the report of every test vector and\n"
+                    "compares it with the expected one. With --bundle, verifies every poll of a\n"
+                    "signed bundle (docs/format.md section 10) against the context the bundle\n"
+                    "states for it. Input is read strictly (see the module's docstring).",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("vectors", nargs="?", metavar="VECTORS", type=Path,
+                   help="the test-vector file (default: %s)" % DEFAULT_VECTORS)
+    p.add_argument("--bundle", metavar="FILE", type=Path,
+                   help="verify the polls of this bundle instead of test vectors")
+    p.add_argument("--max-bytes", metavar="N", type=int, default=DEFAULT_MAX_BYTES,
+                   help="refuse an input file larger than N bytes (default: %(default)s)")
+    p.add_argument("--traceback", action="store_true",
+                   help="on an internal error, print the whole Python traceback")
+    return p
+
+
+def main(argv=None):
+    ap = parser()
+    args = ap.parse_args(argv)
+    if args.bundle is not None and args.vectors is not None:
+        ap.error("give either VECTORS or --bundle FILE, not both")
+    if args.max_bytes < 1:
+        ap.error("--max-bytes must be at least 1")
+    # A title or name that cannot be encoded for this terminal is escaped, not a crash.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    if NACL_ERROR is not None:
+        print("verify.py: PyNaCl is required (pip install pynacl): %s" % NACL_ERROR,
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    path = args.bundle if args.bundle is not None else (args.vectors or DEFAULT_VECTORS)
+    try:
+        if args.bundle is not None:
+            return verify_bundle(path, args.max_bytes)
+        return verify_vectors(path, args.max_bytes)
+    except InputError as e:
+        print("verify.py: %s: %s" % (show(str(path), 200), e), file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as e:  # a bug: say what and where, in one line, unless asked for more
+        if args.traceback:
+            raise
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print("verify.py: internal error: %s: %s (%s line %d, in %s); rerun with --traceback"
+              % (type(e).__name__, show(str(e), 200), Path(where.filename).name, where.lineno,
+                 where.name), file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
