@@ -63,6 +63,10 @@ pub enum GenesisError {
     /// The name is empty.
     #[error("the council needs a name")]
     EmptyName,
+    /// The founder's displayed name is not one readers can tell apart (see
+    /// [`crate::log::check_name`]).
+    #[error("the founder's name is not valid: {0}")]
+    FounderName(crate::log::Unauthorized),
 }
 
 impl Genesis {
@@ -114,6 +118,7 @@ impl Genesis {
 
     /// Signs the record with the founder's key (which must be `self.founder`'s).
     pub fn sign(self, founder: &SecretKey) -> Result<SignedGenesis, GenesisError> {
+        crate::log::check_name(&self.founder_name).map_err(GenesisError::FounderName)?;
         let body = self.encode();
         let signature = founder.sign(Domain::Genesis, &body);
         SignedGenesis::from_parts(body, signature)

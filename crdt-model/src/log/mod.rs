@@ -36,6 +36,7 @@ pub use op::{
 pub use revocation::Void;
 pub use state::{
     Attachment, Committee, CouncilState, DocMeta, Member, MinutesApproval, Unauthorized,
+    check_name,
 };
 
 use crate::council::{CouncilId, SignedGenesis};

@@ -177,6 +177,14 @@ pub enum Unauthorized {
     /// A member may not lose all roles this way, or a role set is empty.
     #[error("a member needs at least one role")]
     NoRoles,
+    /// A member's displayed name is empty, padded, or holds characters that hide or reorder
+    /// text (controls, bidirectional overrides, zero-width characters).
+    #[error("invalid name: {0}")]
+    BadName(&'static str),
+    /// Another active member already goes by this name (letter case aside): two people the
+    /// roster, the ballots and the minutes could not tell apart.
+    #[error("another member, {0:?}, already has this name")]
+    NameTaken(MemberId),
     /// An attachment's name is not a plain file name.
     #[error("invalid attachment name: {0}; give the file's name without any folder")]
     BadAttachmentName(&'static str),
@@ -265,6 +273,21 @@ impl CouncilState {
         }
     }
 
+    /// A displayed name must be one that readers can tell apart from every other active
+    /// member's: see [`check_name`]; and no other active member may bear it, letter case aside.
+    fn check_member_name(&self, member: &MemberId, name: &str) -> Result<(), Unauthorized> {
+        check_name(name)?;
+        let folded = name.to_lowercase();
+        match self
+            .members
+            .iter()
+            .find(|(id, m)| *id != member && !m.removed && m.name.to_lowercase() == folded)
+        {
+            Some((other, _)) => Err(Unauthorized::NameTaken(*other)),
+            None => Ok(()),
+        }
+    }
+
     /// Whether `who` may read document `doc` (and fetch its attachments): any active member,
     /// observer or replica for council documents; only its owner for a personal note.
     pub fn may_read(&self, who: &MemberId, doc: &DocId) -> bool {
@@ -283,7 +306,9 @@ impl CouncilState {
         let p = &self.rules.permissions;
         match body {
             OpBody::AddMember {
-                member, roles: r, ..
+                member,
+                roles: r,
+                name,
             } => {
                 Self::need(roles, p.add_member, "adding a member")?;
                 if r.is_empty() {
@@ -292,7 +317,7 @@ impl CouncilState {
                 if self.members.get(member).is_some_and(|m| !m.removed) {
                     return Err(Unauthorized::AlreadyMember(*member));
                 }
-                Ok(())
+                self.check_member_name(member, name)
             }
             OpBody::RemoveMember { member } => {
                 Self::need(roles, p.remove_member, "removing a member")?;
@@ -305,11 +330,12 @@ impl CouncilState {
                 }
                 self.active_member(member).map(|_| ())
             }
-            OpBody::SetProfile { member, .. } => {
+            OpBody::SetProfile { member, name, .. } => {
                 if member != author {
                     Self::need(roles, p.add_member, "editing another member's profile")?;
                 }
-                self.active_member(member).map(|_| ())
+                self.active_member(member)?;
+                self.check_member_name(member, name)
             }
             OpBody::CreateCommittee { .. } => {
                 Self::need(roles, p.committees, "creating a committee")
@@ -638,6 +664,41 @@ impl CouncilState {
             }
         }
     }
+}
+
+/// A person's displayed name: not empty, no leading or trailing white space, and none of the
+/// characters that hide or reorder text on screen and in the minutes — controls (including line
+/// breaks), format characters such as the bidirectional overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069), the marks U+200E/U+200F/U+061C, zero-width characters and the byte-order
+/// mark. Names are shown next to votes; a name that displays as another's is a forged vote on
+/// screen.
+pub fn check_name(name: &str) -> Result<(), Unauthorized> {
+    if name.trim().is_empty() {
+        return Err(Unauthorized::BadName("it is empty"));
+    }
+    if name.trim() != name {
+        return Err(Unauthorized::BadName(
+            "it starts or ends with white space",
+        ));
+    }
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c,
+                '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{061C}'
+                | '\u{FEFF}'
+                | '\u{00AD}'
+                | '\u{180E}'
+                | '\u{FFF9}'..='\u{FFFB}')
+    };
+    if name.chars().any(hidden) {
+        return Err(Unauthorized::BadName(
+            "it holds control, bidirectional or invisible characters",
+        ));
+    }
+    Ok(())
 }
 
 /// An attachment's name must be a plain file name: it may end up as one on a reader's disk.

@@ -971,3 +971,107 @@ fn the_state_at_any_operation_is_its_ancestors_fold_whichever_way_it_is_found() 
         }
     }
 }
+
+#[test]
+fn a_member_cannot_take_another_members_name() {
+    let (c, mut log) = council();
+    let d = &c.deputies[0];
+    let chairs_name = log.state().members[&c.chair.member_id()].name.clone();
+    for name in [chairs_name.clone(), chairs_name.to_uppercase()] {
+        let r = log.create(
+            d,
+            OpBody::SetProfile {
+                member: d.member_id(),
+                name,
+                contact: String::new(),
+            },
+            T,
+        );
+        assert_eq!(
+            r,
+            Err(OpRejected::Unauthorized(Unauthorized::NameTaken(
+                c.chair.member_id()
+            )))
+        );
+    }
+    // Nor can the secretary admit a newcomer under it.
+    let r = log.create(
+        &c.secretary,
+        OpBody::AddMember {
+            member: key(60).member_id(),
+            name: chairs_name,
+            roles: Roles::of(&[Role::Deputy]),
+        },
+        T,
+    );
+    assert!(matches!(
+        r,
+        Err(OpRejected::Unauthorized(Unauthorized::NameTaken(_)))
+    ));
+    // Keeping one's own name is fine.
+    let own = log.state().members[&d.member_id()].name.clone();
+    log.create(
+        d,
+        OpBody::SetProfile {
+            member: d.member_id(),
+            name: own,
+            contact: "+380 44 000 00 00".into(),
+        },
+        T,
+    )
+    .expect("own name");
+}
+
+#[test]
+fn a_name_with_bidi_control_or_invisible_characters_is_refused() {
+    let (c, mut log) = council();
+    for name in [
+        "Іван \u{202E}околов",
+        "Іван\u{2066}",
+        "Іван\nПетренко",
+        "Іва\u{200B}н",
+        " Іван",
+        "",
+        "\u{FEFF}Іван",
+    ] {
+        let r = log.create(
+            &c.secretary,
+            OpBody::AddMember {
+                member: key(61).member_id(),
+                name: name.into(),
+                roles: Roles::of(&[Role::Deputy]),
+            },
+            T,
+        );
+        assert!(
+            matches!(r, Err(OpRejected::Unauthorized(Unauthorized::BadName(_)))),
+            "{name:?} was not refused: {r:?}"
+        );
+    }
+    // A received operation is judged the same way, not only what this device creates.
+    let op = op_on(
+        &log,
+        &c.deputies[1],
+        log.heads(),
+        OpBody::SetProfile {
+            member: c.deputies[1].member_id(),
+            name: "Олена\u{202D}".into(),
+            contact: String::new(),
+        },
+    );
+    assert!(matches!(
+        log.insert(op),
+        Err(OpRejected::Unauthorized(Unauthorized::BadName(_)))
+    ));
+    // Apostrophes, hyphens and Cyrillic letters are ordinary.
+    log.create(
+        &c.secretary,
+        OpBody::AddMember {
+            member: key(61).member_id(),
+            name: "Мар'яна Петренко-Коваль".into(),
+            roles: Roles::of(&[Role::Deputy]),
+        },
+        T,
+    )
+    .expect("an ordinary name");
+}
