@@ -273,6 +273,13 @@ impl CouncilState {
         }
     }
 
+    /// Whether `who` may admit members (and so manage the roster): the question the members
+    /// screen asks before offering to.
+    pub fn may_add_members(&self, who: &MemberId) -> bool {
+        self.writer(who)
+            .is_ok_and(|r| r.intersects(self.rules.permissions.add_member))
+    }
+
     /// A displayed name must be one that readers can tell apart from every other active
     /// member's: see [`check_name`]; and no other active member may bear it, letter case aside.
     fn check_member_name(&self, member: &MemberId, name: &str) -> Result<(), Unauthorized> {
