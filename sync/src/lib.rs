@@ -14,6 +14,6 @@ pub mod ticket;
 
 pub use node::{Node, NodeError};
 pub use store::{
-    GenesisError, OpenError, PeerRecord, ReadError, SETTING_LANGUAGE, SETTING_RELAY, Store,
-    WriteError,
+    GenesisError, OpenError, PeerRecord, Quarantined, ReadError, SETTING_LANGUAGE, SETTING_RELAY,
+    Store, WriteError,
 };

@@ -31,6 +31,10 @@ const PROGRESS: PeerTable = TableDefinition::new("sync_progress");
 /// The device's settings (relay URL, language…), by name. Added to format 2 without a version
 /// bump: an older store simply has no settings yet.
 const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+/// Items that did not decode or were refused when the store was opened, moved out of `items`
+/// so that one bad record never keeps a device from opening: key → `u32 reason length ‖ reason
+/// (UTF-8) ‖ item bytes`.
+const QUARANTINE: TableDefinition<u64, &[u8]> = TableDefinition::new("quarantine");
 /// Setting: the council relay's URL this device uses (UTF-8).
 pub const SETTING_RELAY: &str = "relay";
 /// Setting: the language of the app (`uk`, `bg` or `en`).
@@ -86,6 +90,12 @@ pub enum OpenError {
         /// What redb said.
         source: redb::Error,
     },
+    /// Another process (another window of Council, a `council serve`) has the store open.
+    #[error("{path} is in use by another Council process; close it first, then try again")]
+    InUse {
+        /// The file.
+        path: PathBuf,
+    },
     /// There is no store at this place.
     #[error("{path} does not exist: there is no Council store there yet")]
     NotFound {
@@ -106,6 +116,17 @@ pub enum OpenError {
         /// What the system said.
         source: std::io::Error,
     },
+}
+
+/// An item set aside when the store was opened, because it did not decode or was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    /// Its key in the items table (the order it was stored in).
+    pub key: u64,
+    /// Why it was set aside.
+    pub reason: String,
+    /// Its bytes, as stored.
+    pub bytes: Vec<u8>,
 }
 
 /// A write that did not become durable: nothing of it may be acknowledged.
@@ -343,9 +364,14 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
-        let db = Database::open(path).map_err(|source| OpenError::Unreadable {
-            path: path.to_path_buf(),
-            source,
+        let db = Database::open(path).map_err(|source| match source {
+            redb::DatabaseError::DatabaseAlreadyOpen => OpenError::InUse {
+                path: path.to_path_buf(),
+            },
+            source => OpenError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
         let mut store = Store::load(db, path)?;
         store.tightened_from = tighten(path)?;
@@ -461,7 +487,10 @@ impl Store {
         })
     }
 
-    /// Rebuilds the replica from the genesis and every stored item.
+    /// Rebuilds the replica from the genesis and every stored item. An item that does not decode
+    /// or is refused (the file was edited or damaged, or an older version accepted what this one
+    /// refuses) does not keep the device from opening: it is moved to the quarantine, with its
+    /// reason, and [`Store::quarantined`] reports it.
     pub fn load_replica(&self) -> Result<Replica, OpenError> {
         let path = self.path.as_path();
         let Some(genesis) = self.genesis.clone() else {
@@ -470,23 +499,79 @@ impl Store {
             });
         };
         let err = read_err(path);
-        let damaged = |what: String| OpenError::Damaged {
-            path: path.to_path_buf(),
-            what,
-        };
         let mut replica = Replica::new(genesis);
-        let tx = self.db.begin_read().map_err(|e| err(e.into()))?;
-        let items = tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
-        for entry in items.iter().map_err(|e| err(e.into()))? {
-            let (k, v) = entry.map_err(|e| err(e.into()))?;
-            let item = Item::from_bytes(v.value())
-                .map_err(|e| damaged(format!("item {}: {e}", k.value())))?;
-            // Items were checked before they were stored; a refusal now means the file was edited.
-            replica
-                .receive(item)
-                .map_err(|e| damaged(format!("item {} is refused: {e}", k.value())))?;
+        let mut bad: Vec<(u64, String, Vec<u8>)> = Vec::new();
+        {
+            let tx = self.db.begin_read().map_err(|e| err(e.into()))?;
+            let items = tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
+            for entry in items.iter().map_err(|e| err(e.into()))? {
+                let (k, v) = entry.map_err(|e| err(e.into()))?;
+                let verdict = match Item::from_bytes(v.value()) {
+                    Ok(item) => replica
+                        .receive(item)
+                        .map(|_| ())
+                        .map_err(|e| format!("refused: {e}")),
+                    Err(e) => Err(format!("does not decode: {e}")),
+                };
+                if let Err(why) = verdict {
+                    bad.push((k.value(), why, v.value().to_vec()));
+                }
+            }
+        }
+        if !bad.is_empty() {
+            let tx = self.db.begin_write().map_err(|e| err(e.into()))?;
+            {
+                let mut items = tx.open_table(ITEMS).map_err(|e| err(e.into()))?;
+                let mut q = tx.open_table(QUARANTINE).map_err(|e| err(e.into()))?;
+                for (k, why, bytes) in &bad {
+                    let mut record = Vec::with_capacity(4 + why.len() + bytes.len());
+                    let len = u32::try_from(why.len()).unwrap_or(u32::MAX);
+                    record.extend_from_slice(&len.to_be_bytes());
+                    record.extend_from_slice(&why.as_bytes()[..len as usize]);
+                    record.extend_from_slice(bytes);
+                    q.insert(*k, record.as_slice()).map_err(|e| err(e.into()))?;
+                    items.remove(*k).map_err(|e| err(e.into()))?;
+                }
+            }
+            tx.commit().map_err(|e| err(e.into()))?;
+            tracing::warn!(
+                path = %path.display(),
+                count = bad.len(),
+                "items that do not decode or are refused were moved to the quarantine"
+            );
         }
         Ok(replica)
+    }
+
+    /// Items moved to the quarantine when the store was opened (see [`Store::load_replica`]):
+    /// what to tell the person, and what a support engineer can still read.
+    pub fn quarantined(&self) -> Result<Vec<Quarantined>, ReadError> {
+        let tx = self.db.begin_read().map_err(|e| self.redb(e.into()))?;
+        let table = match tx.open_table(QUARANTINE) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(self.redb(e.into())),
+        };
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(|e| self.redb(e.into()))? {
+            let (k, v) = entry.map_err(|e| self.redb(e.into()))?;
+            let v = v.value();
+            let len = v
+                .get(..4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes)
+                .ok_or_else(|| self.damaged("quarantine"))? as usize;
+            let reason = v
+                .get(4..4 + len)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .ok_or_else(|| self.damaged("quarantine"))?;
+            out.push(Quarantined {
+                key: k.value(),
+                reason,
+                bytes: v.get(4 + len..).unwrap_or_default().to_vec(),
+            });
+        }
+        Ok(out)
     }
 
     /// Reads every stored item's bytes without decoding or checking them and returns their total
@@ -676,6 +761,13 @@ impl Store {
             }
             Ok(v)
         })
+    }
+
+    fn redb(&self, source: redb::Error) -> ReadError {
+        ReadError::Redb {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     fn damaged(&self, what: &'static str) -> ReadError {

@@ -333,3 +333,54 @@ fn a_truncated_database_is_reported_by_name_and_left_intact() {
         );
     }
 }
+
+#[test]
+fn a_store_with_one_refused_item_opens_quarantines_and_reports_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("council.redb");
+    let (c, log) = SampleCouncil::new(10, 4).expect("council");
+    let mut node = Node::create(&path, c.genesis.clone()).expect("create");
+    for op in &c.ops {
+        node.receive(Item::Op(op.clone())).expect("valid");
+    }
+    // Written past the checks (an older version's rules, or an edited file): an observer's op.
+    let bad = crdt_model::log::LogOp {
+        council: log.council_id(),
+        author: c.observer.member_id(),
+        parents: log.heads(),
+        time_ms: 1,
+        body: OpBody::CreateDocument {
+            spec: DocSpec::Note,
+        },
+    }
+    .sign(&c.observer);
+    node.store().append(&[Item::Op(bad.clone())]).expect("raw write");
+    let before = node.replica().log().state().clone();
+    drop(node);
+
+    let again = Node::open(&path).expect("a store with one bad item still opens");
+    assert_eq!(again.replica().log().state(), &before);
+    let q = again.store().quarantined().expect("readable");
+    assert_eq!(q.len(), 1);
+    assert!(q[0].reason.contains("refused"), "{}", q[0].reason);
+    assert_eq!(q[0].bytes, Item::Op(bad).to_bytes());
+    drop(again);
+    // It stays set aside: the next open finds nothing new to quarantine and still reports it.
+    let third = Node::open(&path).expect("opens again");
+    assert_eq!(third.store().quarantined().expect("readable").len(), 1);
+}
+
+#[test]
+fn a_store_open_in_another_process_is_reported_as_in_use_not_damaged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("council.redb");
+    let (c, _) = SampleCouncil::new(10, 4).expect("council");
+    let node = Node::create(&path, c.genesis.clone()).expect("create");
+    match Node::open(&path) {
+        Err(OpenError::InUse { path: p }) => assert_eq!(p, path),
+        Err(other) => panic!("expected in use, got {other}"),
+        Ok(_) => panic!("a second open of a store in use succeeded"),
+    }
+    drop(node);
+    Node::open(&path).expect("opens once released");
+}

@@ -237,6 +237,9 @@ impl CliError {
             CliError::Open(council_sync::OpenError::Io { .. }) => {
                 Some("check that --dir is a directory you may write to")
             }
+            CliError::Open(council_sync::OpenError::InUse { .. }) => Some(
+                "another Council window or `council serve` has this profile open; close it, or                  point --dir at another profile",
+            ),
             CliError::Open(_) => Some(
                 "check that --dir points at a Council profile; the file has been left as it is",
             ),
