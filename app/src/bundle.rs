@@ -251,6 +251,7 @@ impl Bundle {
             council: self.council,
             council_name: replica.log().genesis().genesis().name.clone(),
             problems,
+            voided: voided_ops(&replica),
             polls,
         }
     }
@@ -323,6 +324,36 @@ impl PollVerdict {
     }
 }
 
+/// A log operation a revocation voided, as the verdict reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidedOp {
+    /// The operation.
+    pub op: crdt_model::OpId,
+    /// Its author's name on the roster.
+    pub author: String,
+    /// Why it has no effect.
+    pub reason: String,
+}
+
+/// Every void operation of `replica`'s log.
+fn voided_ops(replica: &Replica) -> Vec<VoidedOp> {
+    let log = replica.log();
+    let names = member_names(replica);
+    let mut out: Vec<VoidedOp> = log
+        .voided()
+        .map(|(id, why)| VoidedOp {
+            op: *id,
+            author: log
+                .get(id)
+                .and_then(|o| names.get(&o.op().author).cloned())
+                .unwrap_or_default(),
+            reason: why.to_string(),
+        })
+        .collect();
+    out.sort_by_key(|v| v.op);
+    out
+}
+
 /// The verification of every poll of a bundle or a device.
 #[derive(Debug, Clone)]
 pub struct Verdict {
@@ -334,6 +365,10 @@ pub struct Verdict {
     pub names: BTreeMap<MemberId, String>,
     /// What is wrong with the bundle beyond its polls (refused items, polls left out).
     pub problems: Vec<String>,
+    /// Log operations that are accepted but void (a revocation their author had not seen, or
+    /// what depends on one: docs/format.md, "Deriving the context from the log", step 6), with
+    /// their author's name and the reason, sorted by id. Not a failure: what a removal voided.
+    pub voided: Vec<VoidedOp>,
     /// Each poll, in bundle (or session) order.
     pub polls: Vec<PollVerdict>,
 }
@@ -361,6 +396,7 @@ impl Verdict {
             council_name: replica.log().genesis().genesis().name.clone(),
             names: member_names(replica),
             problems: Vec::new(),
+            voided: voided_ops(replica),
             polls,
         }
     }
@@ -382,6 +418,11 @@ impl Verdict {
         json!({
             "council": self.council.to_hex(),
             "problems": self.problems,
+            "voided": self.voided.iter().map(|v| json!({
+                "op": v.op.to_hex(),
+                "author": v.author,
+                "reason": v.reason,
+            })).collect::<Vec<Value>>(),
             "reports": reports,
             "verified": self.polls.len() - self.failed(),
             "failed": self.failed(),

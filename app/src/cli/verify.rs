@@ -128,6 +128,15 @@ fn print_verdict(v: &Verdict, source: &str, out: &mut dyn Write) -> std::io::Res
     for p in &v.problems {
         writeln!(out, "problem: {p}")?;
     }
+    for o in &v.voided {
+        writeln!(
+            out,
+            "void: operation {} by {} has no effect: {}",
+            o.op.short(),
+            o.author,
+            o.reason
+        )?;
+    }
     for p in &v.polls {
         writeln!(out)?;
         print_poll(v, p, out)?;

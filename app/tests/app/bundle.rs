@@ -426,3 +426,70 @@ fn verify_json_prints_each_report_in_the_shape_of_the_format() {
     assert_eq!(v["verified"], 2);
     assert_eq!(v["failed"], 0);
 }
+
+#[test]
+fn verify_names_what_a_removal_voided() {
+    // The secretary removes the chair; the removed chair then signs, on the heads from before
+    // the removal, the admission of a chair of their own. Both travel in the bundle.
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let mut replica = Replica::new(c.genesis.clone());
+    for op in &c.ops {
+        replica.receive(Item::Op(op.clone())).expect("op");
+    }
+    let before = log.heads();
+    replica
+        .log_mut()
+        .create(
+            &c.secretary,
+            OpBody::RemoveMember {
+                member: c.chair.member_id(),
+            },
+            T0,
+        )
+        .expect("removal");
+    let backdated = crdt_model::log::LogOp {
+        council: log.council_id(),
+        author: c.chair.member_id(),
+        parents: before,
+        time_ms: T0 + 1,
+        body: OpBody::AddMember {
+            member: sample::key(70).member_id(),
+            name: "Самопроголошений голова".into(),
+            roles: crdt_model::Roles::of(&[crdt_model::Role::Chair, crdt_model::Role::Deputy]),
+        },
+    }
+    .sign(&c.chair);
+    replica
+        .receive(Item::Op(backdated.clone()))
+        .expect("accepted: the chair could do it at the heads it names");
+    assert!(
+        !replica
+            .log()
+            .state()
+            .members
+            .contains_key(&sample::key(70).member_id())
+    );
+    let dir = profile_with(&replica);
+    let bundle = export(dir.path());
+    let out = verify_bundle(dir.path(), &bundle);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "void: operation {} by Голова has no effect",
+            backdated.id().short()
+        )),
+        "{stdout}"
+    );
+    let json = council(
+        dir.path(),
+        &[
+            "verify",
+            "--bundle",
+            bundle.to_str().expect("utf-8"),
+            "--json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(v["voided"][0]["op"], backdated.id().to_hex());
+}
