@@ -764,3 +764,53 @@ fn a_tie_is_not_a_majority_and_two_thirds_of_35_seats_is_24() {
     assert!(!two_thirds.is_met(&c, 30, 35));
     assert!(two_thirds.is_met(&Counts { for_: 24, ..c }, 30, 35));
 }
+
+#[test]
+fn seventy_deputies_registering_at_once_leave_the_chairs_next_statement_decodable() {
+    use crdt_model::session::SignedStatement;
+    let (council, log) = crdt_model::sample::SampleCouncil::new(75, 72).expect("council");
+    let open = crdt_model::session::Statement {
+        council: log.council_id(),
+        session: crdt_model::hash::Hash::default(),
+        author: council.chair.member_id(),
+        parents: vec![],
+        time_ms: 1,
+        kind: crdt_model::session::StatementKind::OpenSession {
+            body: crdt_model::session::Body::Council,
+            log_heads: log.write_heads(),
+            label: "Сесія".into(),
+            items: vec![],
+        },
+    }
+    .sign(&council.chair);
+    let mut session = crdt_model::session::Session::from_log(&log, open.clone()).expect("open");
+    // Each deputy registers having seen only the opening: 72 concurrent heads.
+    for d in &council.deputies {
+        let st = crdt_model::session::Statement {
+            council: log.council_id(),
+            session: open.id(),
+            author: d.member_id(),
+            parents: vec![open.id()],
+            time_ms: 2,
+            kind: crdt_model::session::StatementKind::Present {
+                member: d.member_id(),
+            },
+        }
+        .sign(d);
+        session.insert(st).expect("registered");
+    }
+    assert_eq!(session.heads().len(), 72);
+    let next = session
+        .create(
+            &council.chair,
+            crdt_model::session::StatementKind::Present {
+                member: council.chair.member_id(),
+            },
+            3,
+        )
+        .expect("the chair registers");
+    let back = SignedStatement::from_bytes(&next.to_bytes()).expect("decodes");
+    assert_eq!(back.id(), next.id());
+    // And every registration is in its causal past: presence counts all 73.
+    assert_eq!(next.statement().parents.len(), 72);
+}

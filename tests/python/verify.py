@@ -172,7 +172,7 @@ def decode_statement(data):
     if r.u8() != 1:
         raise Malformed("version")
     st = {"council": r.h(), "session": r.h(), "author": r.h()}
-    st["parents"] = r.sorted_list(64, r.h)
+    st["parents"] = r.sorted_list(1024, r.h)
     st["time"] = r.u64()
     kind = r.u8()
     st["kind"] = kind
@@ -182,7 +182,7 @@ def decode_statement(data):
             r.h()
         elif b != 0:
             raise Malformed("body")
-        heads = r.sorted_list(64, r.h)
+        heads = r.sorted_list(1024, r.h)
         if not heads:
             raise Malformed("no log heads")
         r.str_(512)

@@ -220,7 +220,7 @@ impl Engine {
             Ok(LogOp {
                 council: log.council_id(),
                 author: me,
-                parents: log.heads(),
+                parents: log.write_heads(),
                 time_ms: t,
                 body,
             }
@@ -362,7 +362,7 @@ impl Engine {
                 time_ms: t,
                 kind: StatementKind::OpenSession {
                     body: committee.map(Body::Committee).unwrap_or(Body::Council),
-                    log_heads: log.heads(),
+                    log_heads: log.write_heads(),
                     label: label.clone(),
                     items,
                 },

@@ -187,6 +187,26 @@ impl CouncilLog {
         }
     }
 
+    /// The heads a new operation or document change names: [`CouncilLog::heads`], or, when
+    /// there are more than [`MAX_PARENTS`] (only a flood of concurrent operations makes that),
+    /// the deepest [`MAX_PARENTS`] of them, so that no peer's decoder refuses what this device
+    /// writes. The heads left out stay heads and the next writes take them up.
+    pub fn write_heads(&self) -> Vec<OpId> {
+        let heads = self.heads();
+        if heads.len() <= MAX_PARENTS {
+            return heads;
+        }
+        let mut by_depth: Vec<(u64, OpId)> = heads
+            .iter()
+            .map(|h| (self.ops.get(h).map_or(0, |e| e.depth), *h))
+            .collect();
+        by_depth.sort_by(|a, b| b.cmp(a));
+        by_depth.truncate(MAX_PARENTS);
+        let mut out: Vec<OpId> = by_depth.into_iter().map(|(_, h)| h).collect();
+        out.sort();
+        out
+    }
+
     /// Number of accepted operations.
     pub fn len(&self) -> usize {
         self.order.len()
@@ -238,7 +258,7 @@ impl CouncilLog {
         let op = LogOp {
             council: self.council_id(),
             author: key.member_id(),
-            parents: self.heads(),
+            parents: self.write_heads(),
             time_ms,
             body,
         }

@@ -18,8 +18,11 @@ pub type DocId = Hash;
 pub const OP_ID_PREFIX: &[u8] = b"council/v1/id/log-op\0";
 /// Prefix of the hash that names a session's minutes (over their Markdown text).
 pub const MINUTES_ID_PREFIX: &[u8] = b"council/v1/id/minutes\0";
-/// Most parents one operation may name.
-pub const MAX_PARENTS: usize = 64;
+/// Most parents one operation (or statement, or change's log heads) may name. Each writing
+/// device adds at most one head (its items name the heads it knows, its own last one among
+/// them), so honest writers stay far below this; creators never name more (see
+/// [`crate::log::CouncilLog::write_heads`]), so nothing they make is refused by a decoder.
+pub const MAX_PARENTS: usize = 1024;
 /// Most members one committee may list.
 pub const MAX_COMMITTEE: usize = 1024;
 /// Longest contact text, in bytes.

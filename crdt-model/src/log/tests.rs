@@ -1075,3 +1075,56 @@ fn a_name_with_bidi_control_or_invisible_characters_is_refused() {
     )
     .expect("an ordinary name");
 }
+
+#[test]
+fn more_concurrent_heads_than_a_decoder_takes_never_brick_the_next_write() {
+    // 1,030 members' notes signed on the same heads (offline, then all delivered): the next
+    // operation may name at most MAX_PARENTS of them, and every peer decodes and accepts it.
+    let (c, mut log) = council();
+    let h = log.heads();
+    let mut notes = Vec::new();
+    for i in 0..(MAX_PARENTS as u32 + 6) {
+        let who = &c.deputies[(i as usize) % c.deputies.len()];
+        let op = LogOp {
+            council: log.council_id(),
+            author: who.member_id(),
+            parents: h.clone(),
+            time_ms: T + u64::from(i),
+            body: OpBody::CreateDocument {
+                spec: DocSpec::Note,
+            },
+        }
+        .sign(who);
+        log.insert(op.clone()).expect("a note");
+        notes.push(op);
+    }
+    assert!(log.heads().len() > MAX_PARENTS);
+    let next = log
+        .create(
+            &c.secretary,
+            OpBody::CreateCommittee {
+                name: "після".into(),
+            },
+            T,
+        )
+        .expect("the secretary writes on");
+    assert!(next.op().parents.len() <= MAX_PARENTS);
+    let decoded = SignedOp::from_bytes(&next.to_bytes()).expect("decodes");
+    assert_eq!(decoded.id(), next.id());
+    let mut fresh = CouncilLog::new(c.genesis.clone());
+    for op in c.ops.iter().chain(&notes).chain([&decoded]) {
+        fresh.insert(op.clone()).expect("a peer accepts it");
+    }
+    // The heads left out are taken up by the next write.
+    let after = log
+        .create(
+            &c.secretary,
+            OpBody::CreateCommittee {
+                name: "ще одна".into(),
+            },
+            T,
+        )
+        .expect("again");
+    assert!(after.op().parents.len() <= MAX_PARENTS);
+    assert!(log.heads().len() < 10, "{} heads left", log.heads().len());
+}

@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::hash::Hash;
 use crate::identity::{MemberId, SecretKey, SignatureError};
-use crate::log::{CouncilLog, DocId, MissingOps, Unauthorized};
+use crate::log::{CouncilLog, DocId, MAX_PARENTS, MissingOps, Unauthorized};
 use crate::rules::{Counts, MajorityRule};
 
 use super::ballot::{BallotId, Choice, SignedBallot};
@@ -412,8 +412,27 @@ impl Session {
         &self.state
     }
 
+    /// The parents a new statement names: [`Session::heads`], or, past [`MAX_PARENTS`] of them
+    /// (only a flood of concurrent statements makes that), the deepest [`MAX_PARENTS`], so that
+    /// no decoder refuses what this device signs.
+    pub fn write_heads(&self) -> Vec<StatementId> {
+        let heads = self.heads();
+        if heads.len() <= MAX_PARENTS {
+            return heads;
+        }
+        let mut by_depth: Vec<(u64, StatementId)> = heads
+            .iter()
+            .map(|h| (self.statements.get(h).map_or(0, |e| e.depth), *h))
+            .collect();
+        by_depth.sort_by(|a, b| b.cmp(a));
+        by_depth.truncate(MAX_PARENTS);
+        let mut out: Vec<StatementId> = by_depth.into_iter().map(|(_, h)| h).collect();
+        out.sort();
+        out
+    }
+
     /// The session's heads: statements no other held statement follows. New statements name
-    /// these as parents.
+    /// these as parents (through [`Session::write_heads`]).
     pub fn heads(&self) -> Vec<StatementId> {
         let mut followed = BTreeSet::new();
         for e in self.statements.values() {
@@ -608,7 +627,7 @@ impl Session {
             council: self.ctx.council,
             session: self.id,
             author: key.member_id(),
-            parents: self.heads(),
+            parents: self.write_heads(),
             time_ms,
             kind,
         }
