@@ -57,7 +57,12 @@ pub fn minutes(replica: &Replica, session: &SessionId) -> Result<Minutes, Minute
         if record.verified {
             polls_verified += 1;
         }
-        if record.outcome == Some(Outcome::Adopted) && record.subject == Subject::Draft {
+        // A decision is listed only when the signed record shows it was adopted: the declared
+        // outcome alone is the chair's word.
+        if record.verified
+            && record.outcome == Some(Outcome::Adopted)
+            && record.subject == Subject::Draft
+        {
             let title = text_at(replica, &p.open.doc, TextField::Title, &p.open.version)
                 .filter(|t| !t.trim().is_empty())
                 .unwrap_or_else(|| p.open.title.clone());

@@ -147,9 +147,12 @@ impl Site {
         for (sid, s) in &sessions {
             for p in &s.state().polls {
                 polls += 1;
+                // Only a poll whose tally verifies adopted anything: the declared outcome alone
+                // is the chair's word.
                 if p.close
                     .as_ref()
                     .is_some_and(|c| c.outcome == Outcome::Adopted)
+                    && s.report(&p.id).is_some_and(|r| r.is_ok_and(|r| r.verified()))
                 {
                     adopted_by.insert(p.open.doc, (**sid, p));
                 }

@@ -835,3 +835,66 @@ fn the_cli_writes_each_format_approves_checks_and_names_an_unknown_session() {
         "{report}"
     );
 }
+
+#[test]
+fn a_decision_the_tally_does_not_support_is_not_listed_as_adopted() {
+    // A second sitting: the chair closes the vote on the school draft as "adopted", stating
+    // counts the ballots do not give (three against, stated as four for). The close follows
+    // its own counts, so the session applies it; the tally does not verify, so the minutes
+    // list no decision.
+    let mut s = sample();
+    let open = Statement {
+        council: s.replica.log().council_id(),
+        session: Hash::default(),
+        author: s.council.chair.member_id(),
+        parents: vec![],
+        time_ms: T0 + 10_000_000,
+        kind: StatementKind::OpenSession {
+            body: Body::Council,
+            log_heads: s.replica.log().heads(),
+            label: "Сесія 13".into(),
+            items: vec![AgendaItem {
+                title: "Про ремонт школи № 3".into(),
+                doc: Some(s.school),
+            }],
+        },
+    }
+    .sign(&s.council.chair);
+    s.session = open.id();
+    s.t = T0 + 10_000_000;
+    s.replica.receive(Item::Statement(open)).expect("opened");
+    let chair = s.chair();
+    s.present(&chair, &chair);
+    for n in 1..=4 {
+        let d = s.dep(n);
+        s.present(&d, &d);
+    }
+    s.say(&chair, StatementKind::StartItem { item: 0 });
+    let school = s.school;
+    let poll = s.poll(0, school, "Виділити кошти на ремонт школи № 3");
+    for n in 1..=3 {
+        let d = s.dep(n);
+        s.vote(&d, poll, 0, Choice::Against);
+    }
+    let mut close = s
+        .replica
+        .session(&s.session)
+        .and_then(|x| x.poll_close(&poll))
+        .expect("poll known");
+    assert_eq!(close.outcome, crdt_model::session::Outcome::NotAdopted);
+    close.counts.for_ = 4;
+    close.counts.against = 0;
+    close.outcome = crdt_model::session::Outcome::Adopted;
+    s.say(&chair, StatementKind::ClosePoll(close));
+    let state = s.replica.session(&s.session).expect("session").state();
+    assert!(
+        state.polls.iter().any(|p| p.id == poll && p.close.is_some()),
+        "the session applied the close"
+    );
+    let m = minutes::minutes(&s.replica, &s.session).expect("minutes");
+    assert!(
+        m.decisions.is_empty(),
+        "listed as adopted although the tally fails: {:?}",
+        m.decisions.iter().map(|d| &d.title).collect::<Vec<_>>()
+    );
+}
