@@ -472,11 +472,14 @@ impl SyncNode {
     /// Pushes items this device made (already applied to its replica) to every connected peer,
     /// and returns once they are durably stored: only then may the UI say they are saved.
     pub fn publish(&self, items: Vec<Item>) -> Result<(), NetError> {
+        // Durable before anyone sees it: a crash between the two must never leave peers holding
+        // a ballot or change this device has forgotten, or its next one would reuse the seq and
+        // void both as equivocation.
+        let store = self.inner.node().store_handle();
+        store.append(&items)?;
         for item in &items {
             let _ = self.inner.events.send(Event::new(item.clone(), None));
         }
-        let store = self.inner.node().store_handle();
-        store.append(&items)?;
         self.inner.changed.notify_waiters();
         Ok(())
     }
@@ -490,11 +493,12 @@ impl SyncNode {
             let mut node = self.inner.node();
             (node.apply(item.clone())?, node.store_handle())
         };
-        if outcome == Outcome::Applied {
-            let _ = self.inner.events.send(Event::new(item.clone(), None));
-        }
+        // Durable first, then sent (see `publish`).
         if outcome != Outcome::Duplicate {
             store.append(std::slice::from_ref(&item))?;
+        }
+        if outcome == Outcome::Applied {
+            let _ = self.inner.events.send(Event::new(item.clone(), None));
         }
         self.inner.changed.notify_waiters();
         Ok(outcome)
