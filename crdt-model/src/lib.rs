@@ -14,6 +14,7 @@ pub mod encoding;
 pub mod hash;
 pub mod identity;
 pub mod log;
+pub mod parking;
 pub mod replica;
 pub mod roles;
 pub mod rules;

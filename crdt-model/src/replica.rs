@@ -9,6 +9,7 @@ use thiserror::Error;
 use crate::council::SignedGenesis;
 use crate::document::{ChangeRejected, Document, Received, SignedChange};
 use crate::log::{CouncilLog, DocId, Inserted, OpRejected, SignedOp};
+use crate::parking::{ParkRefused, Parking};
 use crate::session::{
     self, BallotId, FromLogError, PollId, Refused, Session, SessionId, SignedBallot,
     SignedStatement, StatementId, StatementKind,
@@ -87,6 +88,10 @@ pub enum ItemRejected {
     /// the log heads it names).
     #[error(transparent)]
     Session(#[from] FromLogError),
+    /// It waits for something this peer lacks and was not kept aside (see [`crate::parking`]):
+    /// not a verdict on the item, which its sender offers again later.
+    #[error(transparent)]
+    NotParked(#[from] ParkRefused),
 }
 
 impl From<Refused> for ItemRejected {
@@ -106,8 +111,6 @@ pub enum Outcome {
     Pending,
 }
 
-const MAX_ORPHANS: usize = 100_000;
-
 /// A peer's council: log, documents, sessions, and what waits for a document, a session or a poll
 /// not yet known.
 #[derive(Debug)]
@@ -115,7 +118,6 @@ pub struct Replica {
     log: CouncilLog,
     docs: BTreeMap<DocId, Document>,
     orphans: HashMap<DocId, Vec<SignedChange>>,
-    orphan_count: usize,
     sessions: BTreeMap<SessionId, Session>,
     /// Openings whose log heads this replica does not hold yet.
     openings: HashMap<SessionId, SignedStatement>,
@@ -123,8 +125,9 @@ pub struct Replica {
     orphan_statements: HashMap<SessionId, BTreeMap<StatementId, SignedStatement>>,
     /// Ballots of polls no session holds yet.
     orphan_ballots: HashMap<PollId, BTreeMap<BallotId, SignedBallot>>,
-    /// Openings, statements and ballots waiting here (not inside a session).
-    session_orphan_count: usize,
+    /// The accounts of everything waiting here (changes of unknown documents, openings,
+    /// statements and ballots of sessions or polls not held yet).
+    parking: Parking,
     /// Which session holds a poll, learnt as ballots are routed.
     poll_sessions: HashMap<PollId, SessionId>,
 }
@@ -136,12 +139,11 @@ impl Replica {
             log: CouncilLog::new(genesis),
             docs: BTreeMap::new(),
             orphans: HashMap::new(),
-            orphan_count: 0,
             sessions: BTreeMap::new(),
             openings: HashMap::new(),
             orphan_statements: HashMap::new(),
             orphan_ballots: HashMap::new(),
-            session_orphan_count: 0,
+            parking: Parking::default(),
             poll_sessions: HashMap::new(),
         }
     }
@@ -190,20 +192,28 @@ impl Replica {
     pub fn pending_len(&self) -> usize {
         self.log.pending_len()
             + self.docs.values().map(Document::pending_len).sum::<usize>()
-            + self.orphan_count
+            + self.parking.len()
             + self
                 .sessions
                 .values()
                 .map(Session::pending_len)
                 .sum::<usize>()
-            + self.session_orphan_count
+    }
+
+    /// Bytes of the items waiting here for a document, a session or a poll not held yet: what a
+    /// flood of waiting items costs (bounded, see [`crate::parking`]).
+    pub fn parked_bytes(&self) -> usize {
+        self.parking.bytes()
     }
 
     /// Receives one item.
     pub fn receive(&mut self, item: Item) -> Result<Outcome, ItemRejected> {
         match item {
             Item::Op(op) => {
-                let r = self.log.insert(op)?;
+                let r = self.log.insert(op).map_err(|e| match e {
+                    OpRejected::NotParked(p) => ItemRejected::NotParked(p),
+                    e => ItemRejected::Op(e),
+                })?;
                 Ok(match r {
                     Inserted::Accepted { .. } => {
                         self.after_log_change();
@@ -216,14 +226,20 @@ impl Replica {
             Item::Change(c) => {
                 let id = c.doc();
                 if !self.docs.contains_key(&id) && !self.log.state().documents.contains_key(&id) {
-                    if self.orphan_count >= MAX_ORPHANS {
-                        return Err(ChangeRejected::TooManyPending.into());
-                    }
                     if c.council() != self.log.council_id() {
                         return Err(ChangeRejected::WrongCouncil.into());
                     }
+                    if self
+                        .orphans
+                        .get(&id)
+                        .is_some_and(|l| l.iter().any(|x| x.hash() == c.hash()))
+                    {
+                        return Ok(Outcome::Duplicate);
+                    }
+                    c.verify().map_err(ChangeRejected::BadSignature)?;
+                    self.parking
+                        .admit(self.log.state(), &c.author(), c.to_bytes().len())?;
                     self.orphans.entry(id).or_default().push(c);
-                    self.orphan_count += 1;
                     return Ok(Outcome::Pending);
                 }
                 self.ensure_doc(&id);
@@ -257,10 +273,13 @@ impl Replica {
                 }
                 Err(FromLogError::Missing(_)) => {
                     // The log heads it names have not arrived yet: park it, checked, until they do.
-                    self.room_for_orphan()?;
                     st.verify().map_err(Refused::from)?;
+                    self.parking.admit(
+                        self.log.state(),
+                        &st.statement().author,
+                        st.to_bytes().len(),
+                    )?;
                     self.openings.insert(sid, st);
-                    self.session_orphan_count += 1;
                     Ok(Outcome::Pending)
                 }
                 Err(e) => Err(e.into()),
@@ -284,13 +303,16 @@ impl Replica {
         {
             return Ok(Outcome::Duplicate);
         }
-        self.room_for_orphan()?;
         st.verify().map_err(Refused::from)?;
+        self.parking.admit(
+            self.log.state(),
+            &st.statement().author,
+            st.to_bytes().len(),
+        )?;
         self.orphan_statements
             .entry(sid)
             .or_default()
             .insert(st.id(), st);
-        self.session_orphan_count += 1;
         Ok(Outcome::Pending)
     }
 
@@ -304,13 +326,13 @@ impl Replica {
             {
                 return Ok(Outcome::Duplicate);
             }
-            self.room_for_orphan()?;
             b.verify().map_err(Refused::from)?;
+            self.parking
+                .admit(self.log.state(), &b.ballot().voter, b.to_bytes().len())?;
             self.orphan_ballots
                 .entry(poll)
                 .or_default()
                 .insert(b.id(), b);
-            self.session_orphan_count += 1;
             return Ok(Outcome::Pending);
         };
         let Some(s) = self.sessions.get_mut(&sid) else {
@@ -323,14 +345,6 @@ impl Replica {
             session::Received::Duplicate => Outcome::Duplicate,
             session::Received::Pending { .. } => Outcome::Pending,
         })
-    }
-
-    fn room_for_orphan(&self) -> Result<(), Refused> {
-        if self.session_orphan_count >= MAX_ORPHANS {
-            Err(Refused::TooManyPending)
-        } else {
-            Ok(())
-        }
     }
 
     /// The session holding the statement `poll`, if any.
@@ -354,8 +368,9 @@ impl Replica {
         if let Some(list) = self.orphan_statements.remove(&sid)
             && let Some(s) = self.sessions.get_mut(&sid)
         {
-            self.session_orphan_count -= list.len();
             for (_, st) in list {
+                self.parking
+                    .release(&st.statement().author, st.to_bytes().len());
                 // Refusals of orphans are final and need no answer: their sender is gone.
                 let _ = s.insert(st);
             }
@@ -380,8 +395,8 @@ impl Replica {
         for poll in polls {
             self.poll_sessions.insert(poll, sid);
             if let Some(list) = self.orphan_ballots.remove(&poll) {
-                self.session_orphan_count -= list.len();
                 for (_, b) in list {
+                    self.parking.release(&b.ballot().voter, b.to_bytes().len());
                     // Refusals of orphans are final and need no answer: their sender is gone.
                     let _ = s.insert_ballot(b);
                 }
@@ -402,8 +417,10 @@ impl Replica {
             match Session::from_log(&self.log, open.clone()) {
                 Err(FromLogError::Missing(_)) => {}
                 r => {
-                    self.openings.remove(&id);
-                    self.session_orphan_count -= 1;
+                    if let Some(open) = self.openings.remove(&id) {
+                        self.parking
+                            .release(&open.statement().author, open.to_bytes().len());
+                    }
                     // A refusal is final: the opening names heads whose body does not exist.
                     if let Ok(s) = r {
                         self.install(s);
@@ -449,8 +466,8 @@ impl Replica {
             if let Some(doc) = self.docs.get_mut(&id)
                 && let Some(list) = self.orphans.remove(&id)
             {
-                self.orphan_count -= list.len();
                 for c in list {
+                    self.parking.release(&c.author(), c.to_bytes().len());
                     // Refusals of orphans are final and need no answer: their sender is gone.
                     let _ = doc.receive(&self.log, c);
                 }

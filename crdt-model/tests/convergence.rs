@@ -7,7 +7,7 @@ use automerge::ChangeHash;
 use crdt_model::document::{SignedChange, TextField};
 use crdt_model::identity::Device;
 use crdt_model::log::{DocSpec, OpBody};
-use crdt_model::replica::{Item, Replica};
+use crdt_model::replica::{Item, ItemRejected, Replica};
 use crdt_model::rules::DraftStatus;
 use crdt_model::sample::{SampleCouncil, device};
 use crdt_model::{DocId, Role, Roles};
@@ -242,8 +242,20 @@ proptest! {
             let dups: Vec<Item> = items.iter().filter(|_| next() % 4 == 0).cloned().collect();
             items.extend(dups);
             let mut r = Replica::new(w.council.genesis.clone());
+            // What was not kept aside (its author not yet a writer here) is offered again, as
+            // the next catch-up does, until nothing changes.
+            let mut again = Vec::new();
             for it in items {
-                let _ = r.receive(it);
+                if let Err(ItemRejected::NotParked(_)) = r.receive(it.clone()) {
+                    again.push(it);
+                }
+            }
+            loop {
+                let before = again.len();
+                again.retain(|it| matches!(r.receive(it.clone()), Err(ItemRejected::NotParked(_))));
+                if again.len() == before {
+                    break;
+                }
             }
             receivers.push(r);
         }

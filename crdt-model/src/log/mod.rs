@@ -35,8 +35,7 @@ pub use op::{
 };
 pub use revocation::Void;
 pub use state::{
-    Attachment, Committee, CouncilState, DocMeta, Member, MinutesApproval, Unauthorized,
-    check_name,
+    Attachment, Committee, CouncilState, DocMeta, Member, MinutesApproval, Unauthorized, check_name,
 };
 
 use crate::council::{CouncilId, SignedGenesis};
@@ -61,6 +60,10 @@ pub enum OpRejected {
     /// Too many operations are waiting for their parents (a flood from one peer).
     #[error("too many operations are waiting for missing parents")]
     TooManyPending,
+    /// It waits for parents this peer lacks and was not kept aside (its author may not write
+    /// here, or the room is full): not a verdict on the operation, which is offered again later.
+    #[error(transparent)]
+    NotParked(#[from] crate::parking::ParkRefused),
 }
 
 /// What became of an operation that was not refused.
@@ -110,6 +113,8 @@ pub struct CouncilLog {
     heads: BTreeSet<OpId>,
     state: Arc<CouncilState>,
     pending: HashMap<OpId, SignedOp>,
+    /// The accounts of `pending`, in items and bytes, in all and per author.
+    parking: crate::parking::Parking,
     /// Missing parent → pending operations waiting for it.
     waiting: HashMap<OpId, Vec<OpId>>,
     refused: HashMap<OpId, OpRejected>,
@@ -140,6 +145,7 @@ impl CouncilLog {
             heads: BTreeSet::new(),
             state,
             pending: HashMap::new(),
+            parking: crate::parking::Parking::default(),
             waiting: HashMap::new(),
             refused: HashMap::new(),
             cache: Mutex::new(HashMap::new()),
@@ -298,6 +304,8 @@ impl CouncilLog {
             if self.pending.len() >= MAX_PENDING {
                 return Err(OpRejected::TooManyPending);
             }
+            self.parking
+                .admit(&self.state, &op.op().author, op.to_bytes().len())?;
             for m in &missing {
                 self.waiting.entry(*m).or_default().push(id);
             }
@@ -322,6 +330,7 @@ impl CouncilLog {
                 let Some(p) = self.pending.remove(&w) else {
                     continue;
                 };
+                self.parking.release(&p.op().author, p.to_bytes().len());
                 match self.settle(p) {
                     Ok(()) => {
                         released.push(w);
@@ -342,7 +351,8 @@ impl CouncilLog {
         let mut stack = vec![bad];
         while let Some(b) = stack.pop() {
             for w in self.waiting.remove(&b).unwrap_or_default() {
-                if self.pending.remove(&w).is_some() {
+                if let Some(p) = self.pending.remove(&w) {
+                    self.parking.release(&p.op().author, p.to_bytes().len());
                     let r = OpRejected::ParentRefused(b);
                     self.refused.insert(w, r.clone());
                     out.push((w, r));

@@ -1128,3 +1128,40 @@ fn more_concurrent_heads_than_a_decoder_takes_never_brick_the_next_write() {
     assert!(after.op().parents.len() <= MAX_PARENTS);
     assert!(log.heads().len() < 10, "{} heads left", log.heads().len());
 }
+
+#[test]
+fn a_strangers_operation_waiting_for_parents_is_not_parked() {
+    let (c, mut log) = council();
+    let stranger = key(4243);
+    let missing = crate::hash::Hash::of(b"never sent", &[]);
+    for who in [&stranger, &c.observer] {
+        let op = op_on(
+            &log,
+            who,
+            vec![missing],
+            OpBody::CreateDocument {
+                spec: DocSpec::Note,
+            },
+        );
+        assert!(matches!(
+            log.insert(op.clone()),
+            Err(OpRejected::NotParked(
+                crate::parking::ParkRefused::NotAWriter(_)
+            ))
+        ));
+        // Not remembered as refused: offered again once its parents exist, it is judged anew.
+        assert!(log.refusal(&op.id()).is_none());
+    }
+    assert_eq!(log.pending_len(), 0);
+    // A member's operation waiting for a parent is kept aside.
+    let op = op_on(
+        &log,
+        &c.deputies[0],
+        vec![missing],
+        OpBody::CreateDocument {
+            spec: DocSpec::Note,
+        },
+    );
+    assert!(matches!(log.insert(op), Ok(Inserted::Pending { .. })));
+    assert_eq!(log.pending_len(), 1);
+}

@@ -129,12 +129,30 @@ fn shuffle(items: &mut [Item], seed: u64) {
     }
 }
 
+/// Delivers `items` in order, then offers again what was not kept aside because its author
+/// was not yet known as a writer (as a peer's next catch-up does), until nothing changes.
 fn deliver(genesis: &SignedGenesis, items: &[Item]) -> Replica {
     let mut r = Replica::new(genesis.clone());
-    for it in items {
-        r.receive(it.clone()).expect("valid item");
+    let mut again = offer(&mut r, items);
+    while !again.is_empty() {
+        let before = again.len();
+        again = offer(&mut r, &again);
+        assert!(again.len() < before, "re-offering makes no progress");
     }
     r
+}
+
+/// Offers each item once; returns those refused a place to wait.
+fn offer(r: &mut Replica, items: &[Item]) -> Vec<Item> {
+    let mut again = Vec::new();
+    for it in items {
+        match r.receive(it.clone()) {
+            Ok(_) => {}
+            Err(ItemRejected::NotParked(_)) => again.push(it.clone()),
+            Err(e) => panic!("a valid item was refused: {e}"),
+        }
+    }
+    again
 }
 
 fn reports(s: &Session) -> Vec<TallyReport> {
@@ -171,14 +189,20 @@ fn a_sessions_statements_and_ballots_in_any_order_give_the_same_session() {
 }
 
 #[test]
-fn everything_waits_for_the_opening_and_the_log_then_applies() {
+fn what_arrives_before_its_authors_admission_is_offered_again_and_applies() {
     let sit = record();
     let mut order: Vec<Item> = sit.ballots.clone();
     order.extend(sit.statements.iter().rev().cloned());
     order.extend(sit.ops.iter().rev().cloned());
     let mut r = Replica::new(sit.council.genesis.clone());
+    // Before the roster arrives nobody but the founder is a writer here: nothing of theirs is
+    // held, not even aside.
+    let again = offer(&mut r, &order);
+    assert_eq!(again.len(), sit.ballots.len() + sit.statements.len());
+    assert_eq!(r.pending_len(), 0);
+    // Offered again (the next catch-up), everything now waits for the opening, then applies.
     let mut outcomes = vec![];
-    for it in &order {
+    for it in &again {
         outcomes.push(r.receive(it.clone()).expect("valid item"));
     }
     assert!(
@@ -258,6 +282,9 @@ fn a_refused_ballot_is_not_in_items() {
 fn a_forged_statement_of_an_unknown_session_is_refused_not_parked() {
     let sit = record();
     let mut r = Replica::new(sit.council.genesis.clone());
+    for op in &sit.ops {
+        r.receive(op.clone()).expect("op");
+    }
     let Item::Statement(st) = sit.statements[1].clone() else {
         panic!("a statement");
     };
@@ -286,4 +313,149 @@ fn a_statement_of_another_council_is_refused() {
         )))
     ));
     assert_eq!(r.pending_len(), 0);
+}
+
+/// A change signed by `key` for a document no peer has heard of (its creation never arrives).
+fn change_for_unknown_document(
+    c: &SampleCouncil,
+    log: &CouncilLog,
+    key: &SecretKey,
+    n: u8,
+) -> SignedChange {
+    use automerge::transaction::Transactable;
+    let mut doc = automerge::AutoCommit::new();
+    doc.put(automerge::ROOT, "x", i64::from(n)).expect("put");
+    doc.commit();
+    let change = doc.get_last_local_change().expect("a change").clone();
+    let _ = c;
+    SignedChange::sign(
+        key,
+        log.council_id(),
+        Hash::of(b"unknown doc", &[&[n]]),
+        log.heads(),
+        change,
+    )
+}
+
+#[test]
+fn a_strangers_change_for_an_unknown_document_is_not_parked() {
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let mut r = Replica::new(c.genesis.clone());
+    for op in &c.ops {
+        r.receive(Item::Op(op.clone())).expect("op");
+    }
+    let stranger = crate::sample::key(4242);
+    let got = r.receive(Item::Change(change_for_unknown_document(
+        &c, &log, &stranger, 1,
+    )));
+    assert!(
+        matches!(
+            got,
+            Err(ItemRejected::NotParked(ParkRefused::NotAWriter(_)))
+        ),
+        "{got:?}"
+    );
+    // Nor an observer's.
+    let got = r.receive(Item::Change(change_for_unknown_document(
+        &c,
+        &log,
+        &c.observer,
+        2,
+    )));
+    assert!(matches!(got, Err(ItemRejected::NotParked(_))), "{got:?}");
+    assert_eq!(r.pending_len(), 0);
+}
+
+#[test]
+fn a_forged_change_for_an_unknown_document_is_refused_not_parked() {
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let mut r = Replica::new(c.genesis.clone());
+    for op in &c.ops {
+        r.receive(Item::Op(op.clone())).expect("op");
+    }
+    let good = change_for_unknown_document(&c, &log, &c.deputies[0], 1);
+    let mut bytes = good.to_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let forged = SignedChange::from_bytes(&bytes).expect("decodes");
+    assert!(matches!(
+        r.receive(Item::Change(forged)),
+        Err(ItemRejected::Change(ChangeRejected::BadSignature(_)))
+    ));
+    assert_eq!(r.pending_len(), 0);
+}
+
+#[test]
+fn the_same_waiting_change_is_parked_once() {
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let mut r = Replica::new(c.genesis.clone());
+    for op in &c.ops {
+        r.receive(Item::Op(op.clone())).expect("op");
+    }
+    let ch = change_for_unknown_document(&c, &log, &c.deputies[0], 1);
+    assert_eq!(r.receive(Item::Change(ch.clone())), Ok(Outcome::Pending));
+    for _ in 0..100 {
+        assert_eq!(r.receive(Item::Change(ch.clone())), Ok(Outcome::Duplicate));
+    }
+    assert_eq!(r.pending_len(), 1);
+}
+
+#[test]
+fn one_member_cannot_fill_the_room_for_waiting_items() {
+    use crate::parking::MAX_PARKED_ITEMS_PER_AUTHOR;
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let mut r = Replica::new(c.genesis.clone());
+    for op in &c.ops {
+        r.receive(Item::Op(op.clone())).expect("op");
+    }
+    let flooder = &c.deputies[0];
+    let mut refused = None;
+    for i in 0..=MAX_PARKED_ITEMS_PER_AUTHOR {
+        let poll = Hash::of(b"unknown poll", &[&(i as u64).to_be_bytes()]);
+        match r.receive(Item::Ballot(ballot(flooder, poll, 0, Choice::For))) {
+            Ok(Outcome::Pending) => {}
+            other => {
+                refused = Some((i, other));
+                break;
+            }
+        }
+    }
+    let (at, why) = refused.expect("the flood is cut off");
+    assert_eq!(at, MAX_PARKED_ITEMS_PER_AUTHOR);
+    assert!(matches!(
+        why,
+        Err(ItemRejected::NotParked(ParkRefused::AuthorFull))
+    ));
+    // Another member still has room.
+    let other = Hash::of(b"unknown poll", &[b"other"]);
+    assert_eq!(
+        r.receive(Item::Ballot(ballot(&c.deputies[1], other, 0, Choice::For))),
+        Ok(Outcome::Pending)
+    );
+    assert!(r.parked_bytes() > 0);
+    let _ = log;
+}
+
+#[test]
+fn an_observers_statement_for_an_unopened_session_is_not_parked() {
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let mut r = Replica::new(c.genesis.clone());
+    for op in &c.ops {
+        r.receive(Item::Op(op.clone())).expect("op");
+    }
+    let st = Statement {
+        council: log.council_id(),
+        session: Hash::of(b"unopened", &[]),
+        author: c.observer.member_id(),
+        parents: vec![Hash::of(b"unopened", &[])],
+        time_ms: T0,
+        kind: StatementKind::Present {
+            member: c.observer.member_id(),
+        },
+    }
+    .sign(&c.observer);
+    assert!(matches!(
+        r.receive(Item::Statement(st)),
+        Err(ItemRejected::NotParked(ParkRefused::NotAWriter(_)))
+    ));
 }
