@@ -58,6 +58,16 @@ impl Parking {
         bytes: usize,
     ) -> Result<(), ParkRefused> {
         state.writer(author).map_err(ParkRefused::NotAWriter)?;
+        self.admit_participant(author, bytes)
+    }
+
+    /// Takes in an item of `bytes` by `author`, whom the caller has already found allowed to
+    /// write where the item waits (a session's participant), or says why not.
+    pub(crate) fn admit_participant(
+        &mut self,
+        author: &MemberId,
+        bytes: usize,
+    ) -> Result<(), ParkRefused> {
         if self.items >= MAX_PARKED_ITEMS || self.bytes.saturating_add(bytes) > MAX_PARKED_BYTES {
             return Err(ParkRefused::Full);
         }

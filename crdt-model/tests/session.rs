@@ -814,3 +814,55 @@ fn seventy_deputies_registering_at_once_leave_the_chairs_next_statement_decodabl
     // And every registration is in its causal past: presence counts all 73.
     assert_eq!(next.statement().parents.len(), 72);
 }
+
+#[test]
+fn one_participant_cannot_fill_the_room_for_waiting_statements() {
+    use crdt_model::parking::{MAX_PARKED_BYTES_PER_AUTHOR, ParkRefused};
+    use crdt_model::session::{Refused, Statement, StatementKind};
+    let mut f = Fixture::new();
+    let d = f.dep(1);
+    let reason = "ж".repeat(2000); // 4,000 bytes
+    let mut parked = 0usize;
+    let mut refusal = None;
+    for i in 0u64..10_000 {
+        let st = Statement {
+            council: f.log.council_id(),
+            session: f.open.id(),
+            author: d.member_id(),
+            parents: vec![Hash::of(b"never sent", &[&i.to_be_bytes()])],
+            time_ms: T0 + i,
+            kind: StatementKind::DeclareConflict {
+                item: 0,
+                reason: reason.clone(),
+            },
+        }
+        .sign(&d);
+        match f.session.insert(st) {
+            Ok(_) => parked += 1,
+            Err(e) => {
+                refusal = Some(e);
+                break;
+            }
+        }
+    }
+    assert!(matches!(
+        refusal,
+        Some(Refused::NotParked(ParkRefused::AuthorFull))
+    ));
+    assert!(parked * 4_000 <= MAX_PARKED_BYTES_PER_AUTHOR);
+    assert!(parked * 4_200 >= MAX_PARKED_BYTES_PER_AUTHOR / 2);
+    // Another deputy still gets a place.
+    let e = f.dep(2);
+    let st = Statement {
+        council: f.log.council_id(),
+        session: f.open.id(),
+        author: e.member_id(),
+        parents: vec![Hash::of(b"never sent", &[b"other"])],
+        time_ms: T0,
+        kind: StatementKind::Present {
+            member: e.member_id(),
+        },
+    }
+    .sign(&e);
+    assert!(f.session.insert(st).is_ok());
+}

@@ -55,6 +55,10 @@ pub enum Refused {
     /// Too much is waiting for missing statements.
     #[error("too many items are waiting for missing statements")]
     TooManyPending,
+    /// It waits for something this peer lacks and was not kept aside: the room for waiting
+    /// items is full, or its author already has as much waiting as one participant may.
+    #[error(transparent)]
+    NotParked(#[from] crate::parking::ParkRefused),
 }
 
 /// What became of a statement or ballot that was not refused.
@@ -343,6 +347,8 @@ pub struct Session {
     ballots: BTreeMap<PollId, BTreeMap<BallotId, SignedBallot>>,
     pending_ballots: BTreeMap<PollId, BTreeMap<BallotId, SignedBallot>>,
     pending_ballot_count: usize,
+    /// The accounts of `pending` and `pending_ballots`, in items and bytes, per author.
+    parking: crate::parking::Parking,
     state: SessionState,
     /// The fold-order key (depth, id) of the last statement folded into `state`: a statement
     /// that sorts after it is folded on top; one that sorts before it means folding again.
@@ -376,6 +382,7 @@ impl Session {
             waiting: HashMap::new(),
             ballots: BTreeMap::new(),
             pending_ballots: BTreeMap::new(),
+            parking: crate::parking::Parking::default(),
             pending_ballot_count: 0,
             fold_end: (0, id),
         };
@@ -510,6 +517,8 @@ impl Session {
             if self.pending.len() >= MAX_PENDING {
                 return Err(Refused::TooManyPending);
             }
+            self.parking
+                .admit_participant(&s.author, st.to_bytes().len())?;
             for m in &missing {
                 self.waiting.entry(*m).or_default().push(id);
             }
@@ -528,6 +537,8 @@ impl Session {
                         .all(|p| self.statements.contains_key(p))
                 });
                 if all && let Some(p) = self.pending.remove(&w) {
+                    self.parking
+                        .release(&p.statement().author, p.to_bytes().len());
                     self.store(p);
                     stored.push(w);
                     ready.push(w);
@@ -551,6 +562,7 @@ impl Session {
         if let Some(bs) = self.pending_ballots.remove(&id) {
             self.pending_ballot_count -= bs.len();
             for (_, b) in bs {
+                self.parking.release(&b.ballot().voter, b.to_bytes().len());
                 // Refusals of released ballots are final; nothing to report to anyone.
                 let _ = self.insert_ballot(b);
             }
@@ -568,10 +580,18 @@ impl Session {
             if !self.ctx.is_voter(&b.ballot().voter) {
                 return Err(Refused::NotEligible(b.ballot().voter));
             }
-            let slot = self.pending_ballots.entry(poll).or_default();
-            if slot.insert(b.id(), b).is_none() {
-                self.pending_ballot_count += 1;
+            if self
+                .pending_ballots
+                .get(&poll)
+                .is_some_and(|m| m.contains_key(&b.id()))
+            {
+                return Ok(Received::Duplicate);
             }
+            self.parking
+                .admit_participant(&b.ballot().voter, b.to_bytes().len())?;
+            let slot = self.pending_ballots.entry(poll).or_default();
+            slot.insert(b.id(), b);
+            self.pending_ballot_count += 1;
             return Ok(Received::Pending {
                 missing: vec![poll],
             });
