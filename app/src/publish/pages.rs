@@ -152,7 +152,8 @@ impl Site {
                 if p.close
                     .as_ref()
                     .is_some_and(|c| c.outcome == Outcome::Adopted)
-                    && s.report(&p.id).is_some_and(|r| r.is_ok_and(|r| r.verified()))
+                    && s.report(&p.id)
+                        .is_some_and(|r| r.is_ok_and(|r| r.verified()))
                 {
                     adopted_by.insert(p.open.doc, (**sid, p));
                 }

@@ -888,7 +888,10 @@ fn a_decision_the_tally_does_not_support_is_not_listed_as_adopted() {
     s.say(&chair, StatementKind::ClosePoll(close));
     let state = s.replica.session(&s.session).expect("session").state();
     assert!(
-        state.polls.iter().any(|p| p.id == poll && p.close.is_some()),
+        state
+            .polls
+            .iter()
+            .any(|p| p.id == poll && p.close.is_some()),
         "the session applied the close"
     );
     let m = minutes::minutes(&s.replica, &s.session).expect("minutes");

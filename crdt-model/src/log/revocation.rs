@@ -167,7 +167,11 @@ impl CouncilLog {
     /// Records revocation `r` of `target`, keeping only the revocations of `target` that no other
     /// one follows: an operation that has seen those has seen them all.
     pub(super) fn record_revocation(&mut self, target: MemberId, r: OpId) {
-        let earlier: Vec<OpId> = self.revocations_of.get(&target).cloned().unwrap_or_default();
+        let earlier: Vec<OpId> = self
+            .revocations_of
+            .get(&target)
+            .cloned()
+            .unwrap_or_default();
         let parents = self
             .ops
             .get(&r)

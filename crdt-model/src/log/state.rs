@@ -684,9 +684,7 @@ pub fn check_name(name: &str) -> Result<(), Unauthorized> {
         return Err(Unauthorized::BadName("it is empty"));
     }
     if name.trim() != name {
-        return Err(Unauthorized::BadName(
-            "it starts or ends with white space",
-        ));
+        return Err(Unauthorized::BadName("it starts or ends with white space"));
     }
     let hidden = |c: char| {
         c.is_control()
