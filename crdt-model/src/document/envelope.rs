@@ -8,6 +8,7 @@
 use automerge::{Change, ChangeHash};
 use thiserror::Error;
 
+use super::chunk::{ChunkRefused, MAX_CHANGE_OPS, prescan};
 use crate::council::CouncilId;
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::identity::{Domain, MemberId, SecretKey, Signature, SignatureError, verify};
@@ -37,6 +38,27 @@ pub enum ChangeDecodeError {
     /// The automerge change inside does not parse.
     #[error("malformed automerge change: {0}")]
     Change(String),
+    /// The chunk inside is not an uncompressed automerge change (a compressed one would be
+    /// inflated without limit; Council never sends one).
+    #[error("the automerge chunk has type {0}, not an uncompressed change")]
+    ChunkType(u8),
+    /// The change declares more operations (or column entries) than any change Council makes.
+    #[error("the automerge change declares more than {MAX_CHANGE_OPS} operations")]
+    TooManyOps,
+    /// The change's header or column layout is malformed, or holds what Council never writes;
+    /// found before automerge expanded anything.
+    #[error("malformed automerge change layout: {0}")]
+    Layout(&'static str),
+}
+
+impl From<ChunkRefused> for ChangeDecodeError {
+    fn from(e: ChunkRefused) -> Self {
+        match e {
+            ChunkRefused::ChunkType(t) => ChangeDecodeError::ChunkType(t),
+            ChunkRefused::TooManyOps => ChangeDecodeError::TooManyOps,
+            ChunkRefused::Layout(why) => ChangeDecodeError::Layout(why),
+        }
+    }
 }
 
 fn signed_body(
@@ -151,8 +173,10 @@ impl SignedChange {
         w.finish()
     }
 
-    /// Parses [`SignedChange::to_bytes`], including the automerge change inside. Does not verify
-    /// the signature (the document does, so that the refusal carries its reason).
+    /// Parses [`SignedChange::to_bytes`], including the automerge change inside: only an
+    /// uncompressed change chunk of at most [`MAX_CHANGE_OPS`] operations, checked by a bounded
+    /// pre-scan before automerge expands anything. Does not verify the signature (the document
+    /// does, so that the refusal carries its reason).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ChangeDecodeError> {
         let mut r = Reader::new(bytes);
         let council = r.hash("council")?;
@@ -166,7 +190,7 @@ impl SignedChange {
             }
             .into());
         }
-        let raw = r.bytes("change", MAX_CHANGE_BYTES)?.to_vec();
+        let raw = r.bytes("change", MAX_CHANGE_BYTES)?;
         let signature = Signature(r.array("signature")?);
         r.finish()?;
         let change = parse_change(raw)?;
@@ -181,9 +205,13 @@ impl SignedChange {
     }
 }
 
-/// Parses an automerge change from untrusted bytes. automerge has known panics on malformed
-/// input; a panic here is turned into an error instead of taking the peer down.
-fn parse_change(raw: Vec<u8>) -> Result<Change, ChangeDecodeError> {
+/// Parses an automerge change from untrusted bytes: first the bounded pre-scan (an uncompressed
+/// change chunk of at most [`MAX_CHANGE_OPS`] operations), then automerge. automerge has known
+/// panics on malformed input; a panic here is turned into an error instead of taking the peer
+/// down.
+fn parse_change(raw: &[u8]) -> Result<Change, ChangeDecodeError> {
+    prescan(raw)?;
+    let raw = raw.to_vec();
     match std::panic::catch_unwind(move || Change::from_bytes(raw)) {
         Ok(Ok(c)) => Ok(c),
         Ok(Err(e)) => Err(ChangeDecodeError::Change(e.to_string())),

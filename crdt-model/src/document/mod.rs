@@ -7,25 +7,37 @@
 //! ones park it as pending, nothing is applied); the author's right to write this document at
 //! those log heads; that it does not name an older point of the log than a change it builds on
 //! (so a removed member cannot backdate past their removal); that no other change already used
-//! its actor and sequence number (a cloned device). Only then is it applied, and a failure inside
-//! automerge rolls the document back to exactly the accepted changes.
+//! its actor and sequence number (a cloned device); that it writes only what Council's own edits
+//! write in this kind of document (module `validate`). Only then is it applied, to a copy of the
+//! automerge document that replaces it on success: a failure or a panic inside automerge leaves
+//! the document exactly as it was.
+//!
+//! Before any of that, the bytes of a received change are pre-scanned (module `chunk`): only an
+//! uncompressed change chunk of at most [`MAX_CHANGE_OPS`] operations reaches automerge.
+//!
+//! Every automerge call on the document (reads, edits, saves) runs under `catch_unwind`: a panic
+//! inside automerge becomes [`EditError::Panicked`], not a crash of the peer.
 
+mod chunk;
 mod envelope;
 mod history;
 mod schema;
+mod validate;
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use automerge::transaction::CommitOptions;
+use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, AutomergeError, Change, ReadDoc};
 use thiserror::Error;
 
 /// A version of a document is a set of these (automerge change hashes).
 pub use automerge::ChangeHash;
+pub use chunk::MAX_CHANGE_OPS;
 pub use envelope::{ChangeDecodeError, MAX_CHANGE_BYTES, SignedChange};
 pub use history::{ChangeRecord, ParagraphDiff};
 pub use schema::{AgendaItem, Edit, TextField, fields};
+pub use validate::SchemaViolation;
 
 use crate::council::CouncilId;
 use crate::identity::{Device, DeviceId, MemberId, SignatureError, parse_actor};
@@ -65,12 +77,18 @@ pub enum ChangeRejected {
     /// It builds on a change that was refused.
     #[error("it builds on a refused change")]
     DependsOnRefused,
-    /// automerge could not apply it; the document was rolled back.
+    /// automerge could not apply it (or panicked); the document is as it was.
     #[error("the change could not be applied: {0}")]
     Malformed(String),
     /// Too many changes are waiting for their dependencies.
     #[error("too many changes are waiting for missing dependencies")]
     TooManyPending,
+    /// It writes what Council's edits never write in this kind of document.
+    #[error("the change writes what Council never writes: {0}")]
+    Schema(#[from] SchemaViolation),
+    /// It holds more operations than any change Council makes.
+    #[error("the change holds more than {MAX_CHANGE_OPS} operations")]
+    TooManyOps,
 }
 
 /// An edit that could not be made.
@@ -102,6 +120,16 @@ pub enum EditError {
     /// A bug: an invariant of this module was broken.
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// The edit would make a change larger than peers accept ([`MAX_CHANGE_OPS`],
+    /// [`MAX_CHANGE_BYTES`]); nothing was changed. Make it in smaller steps.
+    #[error("the edit is too large for one change ({ops} operations); make it in smaller steps")]
+    TooLarge {
+        /// Operations the edit made.
+        ops: usize,
+    },
+    /// automerge panicked while doing this; nothing was changed.
+    #[error("automerge failed while {0}; nothing was changed")]
+    Panicked(&'static str),
 }
 
 impl From<AutomergeError> for EditError {
@@ -128,6 +156,11 @@ pub enum Received {
 
 const MAX_PENDING: usize = 100_000;
 
+/// Runs `f`, an automerge call on this document, turning a panic into [`EditError::Panicked`].
+fn guard<T>(what: &'static str, f: impl FnOnce() -> Result<T, EditError>) -> Result<T, EditError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(EditError::Panicked(what)))
+}
+
 /// One document of one council, as this peer holds it.
 pub struct Document {
     id: DocId,
@@ -135,6 +168,8 @@ pub struct Document {
     kind: DocKind,
     doc: Automerge,
     init: ChangeHash,
+    shape: validate::Shape,
+    index: validate::Index,
     accepted: Vec<SignedChange>,
     by_hash: HashMap<ChangeHash, usize>,
     by_actor_seq: HashMap<(ActorId, u64), ChangeHash>,
@@ -168,12 +203,19 @@ impl Document {
     /// The empty document `id` of `kind` (when the kind is known without the log).
     pub fn with_kind(council: CouncilId, id: DocId, kind: DocKind) -> Result<Self, EditError> {
         let (doc, init) = schema::init(&id, kind)?;
+        let first = doc
+            .get_change_by_hash(&init)
+            .ok_or(EditError::Internal("first change not found"))?;
+        let shape = validate::Shape::new(kind, &first);
+        let index = validate::Index::new(&first);
         Ok(Document {
             id,
             council,
             kind,
             doc,
             init,
+            shape,
+            index,
             accepted: Vec::new(),
             by_hash: HashMap::new(),
             by_actor_seq: HashMap::new(),
@@ -228,24 +270,37 @@ impl Document {
 
     /// The text of `field` now.
     pub fn text(&self, field: TextField) -> Result<String, EditError> {
-        let obj = schema::obj(&self.doc, field.key())?;
-        Ok(self.doc.text(&obj)?)
+        guard("reading a text", || {
+            let obj = schema::obj(&self.doc, field.key())?;
+            Ok(self.doc.text(&obj)?)
+        })
     }
 
     /// The text of `field` at version `heads`.
     pub fn text_at(&self, field: TextField, heads: &[ChangeHash]) -> Result<String, EditError> {
         self.check_version(heads)?;
-        let obj = schema::obj(&self.doc, field.key())?;
-        Ok(self.doc.text_at(&obj, heads)?)
+        guard("reading a text", || {
+            let obj = schema::obj(&self.doc, field.key())?;
+            Ok(self.doc.text_at(&obj, heads)?)
+        })
+    }
+
+    /// A scalar of the root, if it is set (`None` also if automerge fails reading it).
+    fn scalar(&self, key: schema::ScalarKey) -> Option<automerge::ScalarValue> {
+        guard("reading a value", || {
+            Ok(match self.doc.get(automerge::ROOT, key.key())? {
+                Some((automerge::Value::Scalar(s), _)) => Some(s.into_owned()),
+                _ => None,
+            })
+        })
+        .ok()
+        .flatten()
     }
 
     /// An opinion's recommendation.
     pub fn recommendation(&self) -> Option<String> {
-        match self.doc.get(automerge::ROOT, "recommendation") {
-            Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
-                automerge::ScalarValue::Str(s) => Some(s.to_string()),
-                _ => None,
-            },
+        match self.scalar(schema::ScalarKey::Recommendation)? {
+            automerge::ScalarValue::Str(s) => Some(s.to_string()),
             _ => None,
         }
     }
@@ -253,21 +308,24 @@ impl Document {
     /// Whether an agenda was published (see [`Edit::set_published`]).
     pub fn published(&self) -> bool {
         matches!(
-            self.doc.get(automerge::ROOT, "published"),
-            Ok(Some((automerge::Value::Scalar(s), _)))
-                if matches!(s.as_ref(), automerge::ScalarValue::Boolean(true))
+            self.scalar(schema::ScalarKey::Published),
+            Some(automerge::ScalarValue::Boolean(true))
         )
     }
 
     /// An agenda's items now.
     pub fn agenda(&self) -> Result<Vec<AgendaItem>, EditError> {
-        schema::agenda_items(&self.doc, None)
+        guard("reading the agenda", || {
+            schema::agenda_items(&self.doc, None)
+        })
     }
 
     /// An agenda's items at version `heads`.
     pub fn agenda_at(&self, heads: &[ChangeHash]) -> Result<Vec<AgendaItem>, EditError> {
         self.check_version(heads)?;
-        schema::agenda_items(&self.doc, Some(heads))
+        guard("reading the agenda", || {
+            schema::agenda_items(&self.doc, Some(heads))
+        })
     }
 
     fn check_version(&self, heads: &[ChangeHash]) -> Result<(), EditError> {
@@ -283,7 +341,9 @@ impl Document {
 
     /// Makes a local edit on `device` at `time_ms` and returns the signed change to store and
     /// send (`None` if the edit changed nothing). Refused without touching the document if the
-    /// device's owner may not write it now.
+    /// device's owner may not write it now, if it would make a change larger than peers accept
+    /// ([`EditError::TooLarge`]), or if automerge fails ([`EditError::Panicked`]): the edit is
+    /// made on a copy of the automerge document that replaces it only on success.
     pub fn edit<R>(
         &mut self,
         log: &CouncilLog,
@@ -293,37 +353,62 @@ impl Document {
     ) -> Result<(R, Option<SignedChange>), EditError> {
         let author = device.member_id();
         log.state().authorize_write(&author, &self.id)?;
-        self.doc.set_actor(ActorId::from(&device.actor_bytes()[..]));
-        let mut tx = self.doc.transaction();
-        let mut edit = Edit {
-            tx: &mut tx,
-            kind: self.kind,
-        };
-        let result = match f(&mut edit) {
-            Ok(r) => r,
-            Err(e) => {
+        let kind = self.kind;
+        let mut fork = self.doc.clone();
+        let (result, change) = guard("editing", || {
+            fork.set_actor(ActorId::from(&device.actor_bytes()[..]));
+            let mut tx = fork.transaction();
+            let mut edit = Edit { tx: &mut tx, kind };
+            let result = match f(&mut edit) {
+                Ok(r) => r,
+                Err(e) => {
+                    tx.rollback();
+                    return Err(e);
+                }
+            };
+            let ops = tx.pending_ops();
+            if u64::try_from(ops).map_or(true, |n| n > MAX_CHANGE_OPS) {
                 tx.rollback();
-                return Err(e);
+                return Err(EditError::TooLarge { ops });
             }
-        };
-        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(time_ms));
-        let Some(hash) = hash else {
+            let (hash, _) = tx.commit_with(CommitOptions::default().with_time(time_ms));
+            let change = match hash {
+                Some(h) => Some(
+                    fork.get_change_by_hash(&h)
+                        .ok_or(EditError::Internal("committed change not found"))?,
+                ),
+                None => None,
+            };
+            Ok((result, change))
+        })?;
+        let Some(change) = change else {
             return Ok((result, None));
         };
-        let change = self
-            .doc
-            .get_change_by_hash(&hash)
-            .ok_or(EditError::Internal("committed change not found"))?;
-        let signed = SignedChange::sign(device.key(), self.council, self.id, log.heads(), change);
-        self.record(signed.clone());
+        // Creators never produce what decoders refuse: the same bounds as for a received change.
+        let raw = change.raw_bytes();
+        if raw.len() > MAX_CHANGE_BYTES || chunk::prescan(raw).is_err() {
+            return Err(EditError::TooLarge { ops: change.len() });
+        }
+        self.doc = fork;
+        let signed = SignedChange::sign(
+            device.key(),
+            self.council,
+            self.id,
+            log.write_heads(),
+            change,
+        );
+        self.record(signed.clone(), None);
         Ok((result, Some(signed)))
     }
 
-    fn record(&mut self, c: SignedChange) {
+    /// Records an accepted change, with the places of its operations if they are known (a
+    /// received change's were found checking it; a local one's are found when first needed).
+    fn record(&mut self, c: SignedChange, places: Option<Vec<validate::Place>>) {
         let ch = c.change();
         self.by_actor_seq
             .insert((ch.actor_id().clone(), ch.seq()), ch.hash());
         self.by_hash.insert(ch.hash(), self.accepted.len());
+        self.index.add(ch, self.accepted.len(), places);
         self.accepted.push(c);
     }
 
@@ -356,6 +441,13 @@ impl Document {
             if c.change().deps().iter().any(|d| self.refused.contains(d)) {
                 self.refused.insert(hash);
                 return Err(ChangeRejected::DependsOnRefused);
+            }
+            // What can be judged without its dependencies is judged before it is held.
+            if let Err(e) = validate::expand(c.change())
+                .and_then(|e| validate::scan(&self.shape, &e).map(|_| ()))
+            {
+                self.refused.insert(hash);
+                return Err(e.into());
             }
             self.pending.insert(hash, c);
             return Ok(Received::Pending);
@@ -425,6 +517,9 @@ impl Document {
 
     /// Checks that need nothing but the change itself.
     fn check_static(&self, c: &SignedChange) -> Result<(), ChangeRejected> {
+        if u64::try_from(c.change().len()).map_or(true, |n| n > MAX_CHANGE_OPS) {
+            return Err(ChangeRejected::TooManyOps);
+        }
         if c.council() != self.council {
             return Err(ChangeRejected::WrongCouncil);
         }
@@ -447,34 +542,49 @@ impl Document {
             && c.log_heads().iter().all(|h| log.knows(h))
     }
 
-    /// Judges a change whose dependencies are all present, and applies it if valid.
+    /// Judges a change whose dependencies are all present, and applies it if valid: to a copy
+    /// of the automerge document, which replaces it only if automerge applied the change.
     fn settle(&mut self, log: &CouncilLog, c: SignedChange) -> Result<(), ChangeRejected> {
         let hash = c.hash();
-        match self.judge(log, &c) {
-            Ok(()) => {}
+        let places = match self.judge(log, &c).and_then(|()| self.check_schema(&c)) {
+            Ok(p) => p,
             Err(e) => {
                 self.refused.insert(hash);
                 return Err(e);
             }
-        }
+        };
         let change: Change = c.change().clone();
-        let applied = catch_unwind(AssertUnwindSafe(|| self.doc.apply_changes([change])));
+        let mut fork = self.doc.clone();
+        let applied = catch_unwind(AssertUnwindSafe(|| {
+            fork.apply_changes([change])
+                .map(|()| fork.get_change_meta_by_hash(&hash).is_some())
+        }));
         match applied {
-            Ok(Ok(())) if self.doc.get_change_meta_by_hash(&hash).is_some() => {
-                self.record(c);
+            Ok(Ok(true)) => {
+                self.doc = fork;
+                self.record(c, Some(places));
                 Ok(())
             }
             outcome => {
                 let why = match outcome {
                     Ok(Err(e)) => e.to_string(),
-                    Ok(Ok(())) => "automerge did not apply it".to_string(),
+                    Ok(Ok(_)) => "automerge did not apply it".to_string(),
                     Err(_) => "automerge panicked".to_string(),
                 };
-                self.rebuild();
                 self.refused.insert(hash);
                 Err(ChangeRejected::Malformed(why))
             }
         }
+    }
+
+    /// Checks that a change whose dependencies are all accepted writes only what Council's edits
+    /// write here, naming only operations of its causal past; returns where its operations are.
+    fn check_schema(&mut self, c: &SignedChange) -> Result<Vec<validate::Place>, ChangeRejected> {
+        let expanded = validate::expand(c.change())?;
+        let scanned = validate::scan(&self.shape, &expanded)?;
+        self.index
+            .check(c.change(), &scanned.refs, &self.shape, &self.accepted)?;
+        Ok(scanned.places)
     }
 
     fn authorize(log: &CouncilLog, id: &DocId, c: &SignedChange) -> Result<(), ChangeRejected> {
@@ -506,20 +616,16 @@ impl Document {
         Ok(())
     }
 
-    /// Rebuilds the automerge document from the accepted changes alone, after automerge failed
-    /// midway through applying one.
-    fn rebuild(&mut self) {
-        if let Ok((mut doc, _)) = schema::init(&self.id, self.kind) {
-            let changes: Vec<Change> = self.accepted.iter().map(|c| c.change().clone()).collect();
-            if doc.apply_changes(changes).is_ok() {
-                self.doc = doc;
-            }
-        }
+    /// Compact saved form of the document (for storage next to the signed changes), or why
+    /// automerge could not make it.
+    pub fn try_save(&self) -> Result<Vec<u8>, EditError> {
+        guard("saving", || Ok(self.doc.save()))
     }
 
-    /// Compact saved form of the document (for storage next to the signed changes).
+    /// Like [`Document::try_save`], but empty if automerge panics (the signed changes, which
+    /// rebuild the document, are the record; the saved form only speeds loading).
     pub fn save(&self) -> Vec<u8> {
-        self.doc.save()
+        self.try_save().unwrap_or_default()
     }
 
     /// Members whose devices wrote this document, with their devices.
@@ -535,5 +641,7 @@ impl Document {
     }
 }
 
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod tests;

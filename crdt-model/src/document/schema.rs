@@ -6,6 +6,10 @@
 //! signed change), the same time (zero), the same operations. The bytes, and so the hash, are
 //! identical everywhere, so nobody has to wait for the creator's first change before editing, and
 //! two peers never create two competing `body` objects.
+//!
+//! The tables here ([`fields`], [`objects`], [`ScalarKey`], [`ItemKey`]) are the one statement of
+//! what Council writes: [`Edit`] writes through them, and the check of received changes
+//! (`validate`) accepts exactly the operations they allow, so the two cannot drift apart.
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue, Value};
@@ -53,17 +57,131 @@ pub struct AgendaItem {
     pub title: String,
 }
 
+/// The key of an agenda's list of items.
+pub(crate) const ITEMS: &str = "items";
+
+/// A sequence Council edits: a text field (one character per element, as `splice_text` inserts
+/// them) or an agenda's list of items (one map per element, see [`Edit::agenda_insert`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Seq {
+    /// A text field.
+    Text(TextField),
+    /// An agenda's items.
+    Items,
+}
+
+impl Seq {
+    /// Its key in the document's root.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Seq::Text(f) => f.key(),
+            Seq::Items => ITEMS,
+        }
+    }
+
+    fn obj_type(self) -> ObjType {
+        match self {
+            Seq::Text(_) => ObjType::Text,
+            Seq::Items => ObjType::List,
+        }
+    }
+}
+
+/// The objects of a document of `kind`, in the order its first change creates them. They are
+/// created there and only there, and never replaced: no edit creates, puts or deletes a root key
+/// that holds one.
+pub(crate) fn objects(kind: DocKind) -> Vec<Seq> {
+    let mut o: Vec<Seq> = fields(kind).iter().map(|f| Seq::Text(*f)).collect();
+    if kind == DocKind::Agenda {
+        o.push(Seq::Items);
+    }
+    o
+}
+
+/// The root keys that hold a scalar: which kind has each, and the type of its value. Only
+/// [`Edit::put_scalar`] writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ScalarKey {
+    /// An opinion's recommendation (a string).
+    Recommendation,
+    /// Whether an agenda was published (a boolean).
+    Published,
+}
+
+impl ScalarKey {
+    const ALL: [ScalarKey; 2] = [ScalarKey::Recommendation, ScalarKey::Published];
+
+    /// Its key in the document's root.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            ScalarKey::Recommendation => "recommendation",
+            ScalarKey::Published => "published",
+        }
+    }
+
+    fn kind(self) -> DocKind {
+        match self {
+            ScalarKey::Recommendation => DocKind::Opinion,
+            ScalarKey::Published => DocKind::Agenda,
+        }
+    }
+
+    /// Whether `v` is a value of this key.
+    pub(crate) fn accepts(self, v: &ScalarValue) -> bool {
+        match self {
+            ScalarKey::Recommendation => matches!(v, ScalarValue::Str(_)),
+            ScalarKey::Published => matches!(v, ScalarValue::Boolean(_)),
+        }
+    }
+
+    /// The scalar key `key` of a document of `kind`, if it has one.
+    pub(crate) fn of(kind: DocKind, key: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.kind() == kind && k.key() == key)
+    }
+}
+
+/// The keys of an agenda item's map: both strings, each put once, by [`Edit::agenda_insert`] in
+/// the change that creates the item, and never afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ItemKey {
+    /// The item's title.
+    Title,
+    /// The dossier discussed, as a hex document id.
+    Doc,
+}
+
+impl ItemKey {
+    const ALL: [ItemKey; 2] = [ItemKey::Title, ItemKey::Doc];
+
+    /// Its key in the item's map.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            ItemKey::Title => "title",
+            ItemKey::Doc => "doc",
+        }
+    }
+
+    /// Whether `v` is a value of this key.
+    pub(crate) fn accepts(self, v: &ScalarValue) -> bool {
+        matches!(v, ScalarValue::Str(_))
+    }
+
+    /// The item key `key`, if it is one.
+    pub(crate) fn of(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
 /// Builds the deterministic first change of a document.
 pub(super) fn init(id: &DocId, kind: DocKind) -> Result<(Automerge, ChangeHash), EditError> {
     let mut actor = b"council-init".to_vec();
     actor.extend_from_slice(&id.0);
     let mut doc = Automerge::new().with_actor(ActorId::from(actor));
     let mut tx = doc.transaction();
-    for f in fields(kind) {
-        tx.put_object(ROOT, f.key(), ObjType::Text)?;
-    }
-    if kind == DocKind::Agenda {
-        tx.put_object(ROOT, "items", ObjType::List)?;
+    for o in objects(kind) {
+        tx.put_object(ROOT, o.key(), o.obj_type())?;
     }
     let (hash, _) = tx.commit_with(CommitOptions::default().with_time(0));
     let hash = hash.ok_or(EditError::Internal("empty initial change"))?;
@@ -161,20 +279,20 @@ impl Edit<'_, '_> {
 
     /// Sets a committee opinion's recommendation (e.g. "support", "reject", "amend").
     pub fn set_recommendation(&mut self, value: &str) -> Result<(), EditError> {
-        if self.kind != DocKind::Opinion {
-            return Err(EditError::NoSuchField("recommendation".into()));
-        }
-        self.tx.put(ROOT, "recommendation", value)?;
-        Ok(())
+        self.put_scalar(ScalarKey::Recommendation, ScalarValue::Str(value.into()))
     }
 
     /// Marks an agenda as published (or withdraws it): the secretary's signed statement that
     /// this version is the one sent to the members.
     pub fn set_published(&mut self, published: bool) -> Result<(), EditError> {
-        if self.kind != DocKind::Agenda {
-            return Err(EditError::NoSuchField("published".into()));
+        self.put_scalar(ScalarKey::Published, ScalarValue::Boolean(published))
+    }
+
+    fn put_scalar(&mut self, key: ScalarKey, value: ScalarValue) -> Result<(), EditError> {
+        if ScalarKey::of(self.kind, key.key()) != Some(key) || !key.accepts(&value) {
+            return Err(EditError::NoSuchField(key.key().into()));
         }
-        self.tx.put(ROOT, "published", published)?;
+        self.tx.put(ROOT, key.key(), value)?;
         Ok(())
     }
 
@@ -190,9 +308,9 @@ impl Edit<'_, '_> {
             });
         }
         let m = self.tx.insert_object(&items, index, ObjType::Map)?;
-        self.tx.put(&m, "title", item.title.as_str())?;
+        self.tx.put(&m, ItemKey::Title.key(), item.title.as_str())?;
         if let Some(d) = item.doc {
-            self.tx.put(&m, "doc", hex(&d.0))?;
+            self.tx.put(&m, ItemKey::Doc.key(), hex(&d.0))?;
         }
         Ok(())
     }
@@ -213,12 +331,12 @@ impl Edit<'_, '_> {
     }
 
     fn agenda(&self) -> Result<automerge::ObjId, EditError> {
-        if self.kind != DocKind::Agenda {
-            return Err(EditError::NoSuchField("items".into()));
+        if !objects(self.kind).contains(&Seq::Items) {
+            return Err(EditError::NoSuchField(ITEMS.into()));
         }
-        match self.tx.get(ROOT, "items")? {
+        match self.tx.get(ROOT, ITEMS)? {
             Some((Value::Object(_), id)) => Ok(id),
-            _ => Err(EditError::NoSuchField("items".into())),
+            _ => Err(EditError::NoSuchField(ITEMS.into())),
         }
     }
 }
@@ -228,7 +346,7 @@ pub(super) fn agenda_items(
     doc: &Automerge,
     heads: Option<&[ChangeHash]>,
 ) -> Result<Vec<AgendaItem>, EditError> {
-    let items = obj(doc, "items")?;
+    let items = obj(doc, ITEMS)?;
     let len = match heads {
         Some(h) => doc.length_at(&items, h),
         None => doc.length(&items),
@@ -256,8 +374,8 @@ pub(super) fn agenda_items(
             })
         };
         out.push(AgendaItem {
-            title: str_of("title")?.unwrap_or_default(),
-            doc: str_of("doc")?.and_then(|h| crate::hash::Hash::from_hex(&h)),
+            title: str_of(ItemKey::Title.key())?.unwrap_or_default(),
+            doc: str_of(ItemKey::Doc.key())?.and_then(|h| crate::hash::Hash::from_hex(&h)),
         });
     }
     Ok(out)
