@@ -34,7 +34,13 @@ impl Threshold {
     /// The smallest count that meets the threshold over `base`. Never zero: a threshold over an
     /// empty base cannot be met (no poll is adopted by nobody).
     pub fn required(self, base: u32) -> u32 {
-        let b = u64::from(base);
+        u32::try_from(self.required_wide(u64::from(base))).unwrap_or(u32::MAX)
+    }
+
+    /// [`Threshold::required`] over a base that may exceed `u32` (the sum of a hostile close's
+    /// stated counts): computed in `u64`, which cannot overflow for any base below `2^61`.
+    pub fn required_wide(self, base: u64) -> u64 {
+        let b = base.min(1 << 61);
         let r = match self {
             Threshold::MoreThanHalf => b / 2 + 1,
             Threshold::TwoThirds => (2 * b).div_ceil(3),
@@ -42,7 +48,7 @@ impl Threshold {
             Threshold::FourFifths => (4 * b).div_ceil(5),
             Threshold::Unanimous => b,
         };
-        u32::try_from(r.max(1)).unwrap_or(u32::MAX)
+        r.max(1)
     }
 
     fn from_tag(tag: u8) -> Result<Self, DecodeError> {
@@ -121,25 +127,36 @@ pub struct MajorityRule {
 }
 
 impl MajorityRule {
-    /// The base count for a poll with these counts.
-    pub fn base_count(&self, counts: &Counts, present: u32, seats: u32) -> u32 {
+    /// The base count for a poll with these counts, in `u64`: the counts come from outside (a
+    /// close states them) and their sum can exceed `u32`.
+    pub fn base_count(&self, counts: &Counts, present: u32, seats: u32) -> u64 {
+        let (f, a, x) = (
+            u64::from(counts.for_),
+            u64::from(counts.against),
+            u64::from(counts.abstain),
+        );
         match self.base {
-            Base::VotesForAgainst => counts.for_ + counts.against,
-            Base::VotesCast => counts.for_ + counts.against + counts.abstain,
-            Base::Present => present,
-            Base::AllSeats => seats,
+            Base::VotesForAgainst => f + a,
+            Base::VotesCast => f + a + x,
+            Base::Present => u64::from(present),
+            Base::AllSeats => u64::from(seats),
         }
     }
 
-    /// Votes *for* needed.
-    pub fn required(&self, counts: &Counts, present: u32, seats: u32) -> u32 {
+    /// Votes *for* needed, in `u64` (see [`MajorityRule::base_count`]).
+    pub fn required_wide(&self, counts: &Counts, present: u32, seats: u32) -> u64 {
         self.threshold
-            .required(self.base_count(counts, present, seats))
+            .required_wide(self.base_count(counts, present, seats))
+    }
+
+    /// Votes *for* needed, as shown (at most `u32::MAX`).
+    pub fn required(&self, counts: &Counts, present: u32, seats: u32) -> u32 {
+        u32::try_from(self.required_wide(counts, present, seats)).unwrap_or(u32::MAX)
     }
 
     /// Whether a poll with these counts is adopted under this rule.
     pub fn is_met(&self, counts: &Counts, present: u32, seats: u32) -> bool {
-        counts.for_ >= self.required(counts, present, seats)
+        u64::from(counts.for_) >= self.required_wide(counts, present, seats)
     }
 
     /// Encodes as two bytes: threshold tag, base tag.
@@ -544,6 +561,30 @@ mod tests {
         assert_eq!(Threshold::FourFifths.required(11), 9);
         assert_eq!(Threshold::FourFifths.required(10), 8);
         assert_eq!(Threshold::Unanimous.required(7), 7);
+    }
+
+    #[test]
+    fn stated_counts_summing_past_u32_neither_wrap_nor_panic() {
+        let huge = Counts {
+            for_: u32::MAX,
+            against: u32::MAX,
+            abstain: u32::MAX,
+        };
+        for threshold in Threshold::ALL {
+            for base in Base::ALL {
+                let rule = MajorityRule { threshold, base };
+                let wide = rule.required_wide(&huge, u32::MAX, u32::MAX);
+                assert!(wide >= 1);
+                assert_eq!(
+                    rule.required(&huge, u32::MAX, u32::MAX),
+                    wide.min(u64::from(u32::MAX)) as u32
+                );
+                // Over the votes cast (3 × u32::MAX) no threshold is met by u32::MAX votes for.
+                if base == Base::VotesCast {
+                    assert!(!rule.is_met(&huge, 0, 0), "{}", threshold.name());
+                }
+            }
+        }
     }
 
     #[test]

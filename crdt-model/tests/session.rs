@@ -866,3 +866,39 @@ fn one_participant_cannot_fill_the_room_for_waiting_statements() {
     .sign(&e);
     assert!(f.session.insert(st).is_ok());
 }
+
+#[test]
+fn a_chair_signed_close_stating_counts_past_u32_is_folded_without_overflow() {
+    use crdt_model::session::{Outcome, StatementKind};
+    for base in Base::ALL {
+        let mut f = Fixture::new();
+        f.register(&[1, 2, 3, 4]);
+        let chair = f.chair();
+        f.say(&chair, StatementKind::StartItem { item: 0 });
+        let open = f.session.poll_open(
+            0,
+            Hash::of(b"doc", &[b"budget"]),
+            vec![Hash::of(b"change", &[b"1"])],
+            "Затвердити бюджет",
+            Some(MajorityRule {
+                threshold: Threshold::TwoThirds,
+                base,
+            }),
+        );
+        let poll = f.say(&chair, StatementKind::OpenPoll(open)).id();
+        let mut c = f.session.poll_close(&poll).expect("poll known");
+        c.counts = Counts {
+            for_: u32::MAX,
+            against: u32::MAX,
+            abstain: u32::MAX,
+        };
+        c.outcome = Outcome::Adopted;
+        let st = f.sign(&chair, StatementKind::ClosePoll(c));
+        // Whatever the verdict, it is a verdict: no overflow, no panic.
+        let _ = f.session.insert(st);
+        // Ignored (its outcome does not follow from its counts), or applied and then failing the
+        // recount of the ballots (none were cast).
+        let report = f.session.report(&poll).expect("poll").expect("report");
+        assert!(!report.closed || !report.verified(), "{}", base.name());
+    }
+}

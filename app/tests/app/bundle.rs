@@ -493,3 +493,42 @@ fn verify_names_what_a_removal_voided() {
     let v: Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(v["voided"][0]["op"], backdated.id().to_hex());
 }
+
+#[test]
+fn a_chair_signed_close_stating_counts_past_u32_is_a_failure_not_a_panic() {
+    // The chair signs a close whose counts sum past u32 (each near u32::MAX) and puts it, re-
+    // signed, in place of the real one, in the poll and among the items.
+    let dir = profile_with(&sample());
+    let path = export(dir.path());
+    let mut bundle = read_json(&path);
+    let close_hex = bundle["polls"][0]["close"]
+        .as_str()
+        .expect("a closed poll")
+        .to_string();
+    let close = crdt_model::session::SignedStatement::from_bytes(&unhex(&close_hex).expect("hex"))
+        .expect("close");
+    let mut st = close.statement().clone();
+    let StatementKind::ClosePoll(c) = &mut st.kind else {
+        panic!("a close");
+    };
+    c.counts.for_ = u32::MAX;
+    c.counts.against = u32::MAX;
+    c.counts.abstain = u32::MAX;
+    c.outcome = crdt_model::session::Outcome::NotAdopted;
+    let forged = hex(&st.sign(&sample::key(1)).to_bytes());
+    bundle["polls"][0]["close"] = Value::from(forged.clone());
+    for item in bundle["items"].as_array_mut().expect("items") {
+        if item.as_str() == Some(&format!("02{close_hex}")) {
+            *item = Value::from(format!("02{forged}"));
+        }
+    }
+    write_json(&path, &bundle);
+    for args in [vec![], vec!["--json"]] {
+        let mut a = vec!["verify", "--bundle", path.to_str().expect("utf-8")];
+        a.extend(args);
+        let out = council(dir.path(), &a);
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(out.status.code(), Some(1), "{}{stderr}", text(&out.stdout));
+    }
+}
