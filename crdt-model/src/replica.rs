@@ -247,7 +247,7 @@ impl Replica {
                     return Ok(Outcome::Pending);
                 };
                 Ok(match doc.receive(&self.log, c)? {
-                    Received::Applied { .. } => Outcome::Applied,
+                    Received::Applied { .. } | Received::Equivocation { .. } => Outcome::Applied,
                     Received::Duplicate => Outcome::Duplicate,
                     Received::Pending => Outcome::Pending,
                 })
@@ -485,7 +485,11 @@ impl Replica {
     /// statements and ballots), without copying them: a cheap progress measure.
     pub fn item_count(&self) -> usize {
         self.log.len()
-            + self.docs.values().map(|d| d.changes().len()).sum::<usize>()
+            + self
+                .docs
+                .values()
+                .map(|d| d.changes().len() + d.evidence().len())
+                .sum::<usize>()
             + self
                 .sessions
                 .values()
@@ -500,6 +504,7 @@ impl Replica {
         let mut out: Vec<Item> = self.log.ops().cloned().map(Item::Op).collect();
         for d in self.docs.values() {
             out.extend(d.changes().iter().cloned().map(Item::Change));
+            out.extend(d.evidence().iter().cloned().map(Item::Change));
         }
         for s in self.sessions.values() {
             let statements = s.statements();

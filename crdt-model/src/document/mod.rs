@@ -65,18 +65,18 @@ pub enum ChangeRejected {
     /// It names an older point of the log than a change it builds on.
     #[error("the change names an older point of the council log than a change it builds on")]
     LogRegression,
-    /// Another change already used this actor and sequence number: two copies of one device
-    /// wrote independently. Applying both would corrupt the document.
-    #[error("actor {actor} already made a different change number {seq} (a cloned device?)")]
-    ActorReuse {
+    /// It builds on a change that was refused.
+    #[error("it builds on a refused change")]
+    DependsOnRefused,
+    /// Its actor and sequence number were already proven to be used twice (see
+    /// [`Received::Equivocation`]): nothing more under them is taken.
+    #[error("actor {actor} already signed two different changes number {seq}; both are void")]
+    Equivocated {
         /// The actor, in hex.
         actor: String,
         /// The sequence number.
         seq: u64,
     },
-    /// It builds on a change that was refused.
-    #[error("it builds on a refused change")]
-    DependsOnRefused,
     /// automerge could not apply it (or panicked); the document is as it was.
     #[error("the change could not be applied: {0}")]
     Malformed(String),
@@ -152,6 +152,20 @@ pub enum Received {
     Duplicate,
     /// Kept aside until its dependencies (changes or log operations) arrive.
     Pending,
+    /// Its author's device signed two different changes with one actor and sequence number
+    /// (a cloned device, or a hostile one): this change is the proof. Both are void, with every
+    /// change that builds on either, whichever arrived first, so every peer ends alike. The
+    /// proof is kept, stored and passed on, so that peers which hold only one of the two learn.
+    Equivocation {
+        /// Accepted changes taken out of the document as a result.
+        voided: Vec<ChangeHash>,
+    },
+}
+
+/// What settling one change did.
+enum Settled {
+    Applied,
+    Equivocation(Vec<ChangeHash>),
 }
 
 const MAX_PENDING: usize = 100_000;
@@ -175,6 +189,10 @@ pub struct Document {
     by_actor_seq: HashMap<(ActorId, u64), ChangeHash>,
     pending: HashMap<ChangeHash, SignedChange>,
     refused: HashSet<ChangeHash>,
+    /// Actor and sequence numbers proven used twice, and the pairs of changes that prove it
+    /// (kept out of the document, passed on to peers).
+    equivocated: HashSet<(ActorId, u64)>,
+    evidence: Vec<SignedChange>,
 }
 
 impl std::fmt::Debug for Document {
@@ -221,6 +239,8 @@ impl Document {
             by_actor_seq: HashMap::new(),
             pending: HashMap::new(),
             refused: HashSet::new(),
+            equivocated: HashSet::new(),
+            evidence: Vec::new(),
         })
     }
 
@@ -255,7 +275,15 @@ impl Document {
         self.accepted
             .iter()
             .filter(|c| !have.contains(&c.hash()))
+            .chain(&self.evidence)
             .collect()
+    }
+
+    /// Pairs of changes proving that an actor signed two different changes with one sequence
+    /// number (see [`Received::Equivocation`]): not in the document, but stored and sent with
+    /// it, so that every peer voids the same changes.
+    pub fn evidence(&self) -> &[SignedChange] {
+        &self.evidence
     }
 
     /// A signed change by hash.
@@ -419,7 +447,10 @@ impl Document {
         c: SignedChange,
     ) -> Result<Received, ChangeRejected> {
         let hash = c.hash();
-        if self.by_hash.contains_key(&hash) || hash == self.init {
+        if self.by_hash.contains_key(&hash)
+            || hash == self.init
+            || self.evidence.iter().any(|e| e.hash() == hash)
+        {
             return Ok(Received::Duplicate);
         }
         if self.pending.contains_key(&hash) {
@@ -452,9 +483,12 @@ impl Document {
             self.pending.insert(hash, c);
             return Ok(Received::Pending);
         }
-        self.settle(log, c)?;
+        let settled = self.settle(log, c)?;
         let (released, refused) = self.retry(log);
-        Ok(Received::Applied { released, refused })
+        Ok(match settled {
+            Settled::Applied => Received::Applied { released, refused },
+            Settled::Equivocation(voided) => Received::Equivocation { voided },
+        })
     }
 
     /// Settles waiting changes whose dependencies have since arrived (call after new log
@@ -489,7 +523,7 @@ impl Document {
             for h in ready {
                 if let Some(c) = self.pending.remove(&h) {
                     match self.settle(log, c) {
-                        Ok(()) => released.push(h),
+                        Ok(_) => released.push(h),
                         Err(e) => refused.push((h, e)),
                     }
                 }
@@ -544,8 +578,23 @@ impl Document {
 
     /// Judges a change whose dependencies are all present, and applies it if valid: to a copy
     /// of the automerge document, which replaces it only if automerge applied the change.
-    fn settle(&mut self, log: &CouncilLog, c: SignedChange) -> Result<(), ChangeRejected> {
+    fn settle(&mut self, log: &CouncilLog, c: SignedChange) -> Result<Settled, ChangeRejected> {
         let hash = c.hash();
+        let key = (c.change().actor_id().clone(), c.change().seq());
+        if self.equivocated.contains(&key) {
+            self.refused.insert(hash);
+            return Err(ChangeRejected::Equivocated {
+                actor: key.0.to_hex_string(),
+                seq: key.1,
+            });
+        }
+        if let Some(other) = self.by_actor_seq.get(&key).copied()
+            && other != hash
+        {
+            // Both are the member's own signed changes (the actor is bound to them): proof.
+            Self::authorize(log, &self.id, &c)?;
+            return Ok(Settled::Equivocation(self.equivocate(log, other, c)));
+        }
         let places = match self.judge(log, &c).and_then(|()| self.check_schema(&c)) {
             Ok(p) => p,
             Err(e) => {
@@ -563,7 +612,7 @@ impl Document {
             Ok(Ok(true)) => {
                 self.doc = fork;
                 self.record(c, Some(places));
-                Ok(())
+                Ok(Settled::Applied)
             }
             outcome => {
                 let why = match outcome {
@@ -604,16 +653,54 @@ impl Document {
                 return Err(ChangeRejected::LogRegression);
             }
         }
-        let ch = c.change();
-        if let Some(other) = self.by_actor_seq.get(&(ch.actor_id().clone(), ch.seq()))
-            && *other != ch.hash()
-        {
-            return Err(ChangeRejected::ActorReuse {
-                actor: ch.actor_id().to_hex_string(),
-                seq: ch.seq(),
-            });
-        }
         Ok(())
+    }
+
+    /// Takes `earlier` (accepted) and every accepted change that builds on it out of the
+    /// document, keeps `earlier` and `proof` (same actor and sequence number) as evidence, and
+    /// rebuilds the document from the changes that remain. Returns what was taken out.
+    fn equivocate(
+        &mut self,
+        log: &CouncilLog,
+        earlier: ChangeHash,
+        proof: SignedChange,
+    ) -> Vec<ChangeHash> {
+        let key = (proof.change().actor_id().clone(), proof.change().seq());
+        let mut out: HashSet<ChangeHash> = HashSet::from([earlier]);
+        for c in &self.accepted {
+            if c.change().deps().iter().any(|d| out.contains(d)) {
+                out.insert(c.hash());
+            }
+        }
+        let keep: Vec<SignedChange> = self
+            .accepted
+            .iter()
+            .filter(|c| !out.contains(&c.hash()))
+            .cloned()
+            .collect();
+        let first = self.change(&earlier).cloned();
+        let Ok(mut fresh) = Document::with_kind(self.council, self.id, self.kind) else {
+            return Vec::new();
+        };
+        fresh.equivocated = std::mem::take(&mut self.equivocated);
+        fresh.equivocated.insert(key);
+        fresh.refused = std::mem::take(&mut self.refused);
+        fresh.refused.extend(out.iter().copied());
+        fresh.refused.insert(proof.hash());
+        fresh.evidence = std::mem::take(&mut self.evidence);
+        for k in keep {
+            // Each was accepted on these same checks; one that now fails is left out too.
+            if fresh.settle(log, k.clone()).is_err() {
+                out.insert(k.hash());
+            }
+        }
+        fresh.pending = std::mem::take(&mut self.pending);
+        fresh.evidence.extend(first);
+        fresh.evidence.push(proof);
+        *self = fresh;
+        let mut voided: Vec<ChangeHash> = out.into_iter().collect();
+        voided.sort();
+        voided
     }
 
     /// Compact saved form of the document (for storage next to the signed changes), or why
