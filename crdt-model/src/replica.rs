@@ -247,7 +247,9 @@ impl Replica {
                     return Ok(Outcome::Pending);
                 };
                 Ok(match doc.receive(&self.log, c)? {
-                    Received::Applied { .. } | Received::Equivocation { .. } => Outcome::Applied,
+                    Received::Applied { .. }
+                    | Received::Equivocation { .. }
+                    | Received::Suspended { .. } => Outcome::Applied,
                     Received::Duplicate => Outcome::Duplicate,
                     Received::Pending => Outcome::Pending,
                 })
@@ -474,6 +476,8 @@ impl Replica {
             }
         }
         for doc in self.docs.values_mut() {
+            // A revocation that arrived (or turned void) re-judges what it reaches.
+            doc.rejudge(&self.log);
             if doc.pending_len() > 0 {
                 doc.retry(&self.log);
             }
@@ -488,7 +492,7 @@ impl Replica {
             + self
                 .docs
                 .values()
-                .map(|d| d.changes().len() + d.evidence().len())
+                .map(|d| d.changes().len() + d.suspended().len() + d.evidence().len())
                 .sum::<usize>()
             + self
                 .sessions
@@ -504,6 +508,7 @@ impl Replica {
         let mut out: Vec<Item> = self.log.ops().cloned().map(Item::Op).collect();
         for d in self.docs.values() {
             out.extend(d.changes().iter().cloned().map(Item::Change));
+            out.extend(d.suspended().iter().cloned().map(Item::Change));
             out.extend(d.evidence().iter().cloned().map(Item::Change));
         }
         for s in self.sessions.values() {

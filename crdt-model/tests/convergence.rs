@@ -200,7 +200,14 @@ fn snapshot(
     let state = format!("{:?}", r.log().state());
     let heads = r.log().heads();
     let (_, doc) = r.document_mut(draft).expect("draft");
-    let accepted = doc.changes().iter().map(|c| c.hash()).collect();
+    // Held: applied, or held aside because a revocation its author had not seen reaches it
+    // (peers agree on that too); both arrived.
+    let accepted = doc
+        .changes()
+        .iter()
+        .chain(doc.suspended())
+        .map(|c| c.hash())
+        .collect();
     (
         doc.text(TextField::Body).expect("body"),
         doc.heads(),

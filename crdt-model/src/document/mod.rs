@@ -160,12 +160,21 @@ pub enum Received {
         /// Accepted changes taken out of the document as a result.
         voided: Vec<ChangeHash>,
     },
+    /// Held, stored and passed on, but not applied: a revocation its author had not seen
+    /// reaches it ([`CouncilLog::write_revoked`]), and no change by a member in good standing
+    /// builds on it. It takes effect if one comes to, or if the revocation turns out void.
+    Suspended {
+        /// The removal or change of roles that reaches it.
+        revocation: crate::log::OpId,
+    },
 }
 
 /// What settling one change did.
 enum Settled {
     Applied,
     Equivocation(Vec<ChangeHash>),
+    /// Held but not applied: its author's standing was revoked by an operation it had not seen.
+    Suspended(crate::log::OpId),
 }
 
 const MAX_PENDING: usize = 100_000;
@@ -193,6 +202,11 @@ pub struct Document {
     /// (kept out of the document, passed on to peers).
     equivocated: HashSet<(ActorId, u64)>,
     evidence: Vec<SignedChange>,
+    /// Changes held but not applied because a revocation their author had not seen reaches
+    /// them (see [`Received::Suspended`]), in the order they arrived (dependencies first).
+    suspended: Vec<SignedChange>,
+    /// The log's revocation epoch these changes were last judged at.
+    judged_at: u64,
 }
 
 impl std::fmt::Debug for Document {
@@ -241,6 +255,8 @@ impl Document {
             refused: HashSet::new(),
             equivocated: HashSet::new(),
             evidence: Vec::new(),
+            suspended: Vec::new(),
+            judged_at: 0,
         })
     }
 
@@ -274,9 +290,21 @@ impl Document {
         let have = self.ancestry(heads);
         self.accepted
             .iter()
+            .chain(&self.suspended)
             .filter(|c| !have.contains(&c.hash()))
             .chain(&self.evidence)
             .collect()
+    }
+
+    /// Changes held but not applied, because a revocation their author had not seen reaches
+    /// them (see [`Received::Suspended`]): what a removal voided in this document. Stored and
+    /// sent with it.
+    pub fn suspended(&self) -> &[SignedChange] {
+        &self.suspended
+    }
+
+    fn is_suspended(&self, hash: &ChangeHash) -> bool {
+        self.suspended.iter().any(|c| c.hash() == *hash)
     }
 
     /// Pairs of changes proving that an actor signed two different changes with one sequence
@@ -450,6 +478,7 @@ impl Document {
         if self.by_hash.contains_key(&hash)
             || hash == self.init
             || self.evidence.iter().any(|e| e.hash() == hash)
+            || self.is_suspended(&hash)
         {
             return Ok(Received::Duplicate);
         }
@@ -488,6 +517,7 @@ impl Document {
         Ok(match settled {
             Settled::Applied => Received::Applied { released, refused },
             Settled::Equivocation(voided) => Received::Equivocation { voided },
+            Settled::Suspended(revocation) => Received::Suspended { revocation },
         })
     }
 
@@ -572,7 +602,7 @@ impl Document {
         c.change()
             .deps()
             .iter()
-            .all(|d| *d == self.init || self.by_hash.contains_key(d))
+            .all(|d| *d == self.init || self.by_hash.contains_key(d) || self.is_suspended(d))
             && c.log_heads().iter().all(|h| log.knows(h))
     }
 
@@ -595,7 +625,62 @@ impl Document {
             Self::authorize(log, &self.id, &c)?;
             return Ok(Settled::Equivocation(self.equivocate(log, other, c)));
         }
-        let places = match self.judge(log, &c).and_then(|()| self.check_schema(&c)) {
+        if let Err(e) = self.judge(log, &c) {
+            self.refused.insert(hash);
+            return Err(e);
+        }
+        if let Some(revocation) = log.write_revoked(&c.author(), c.log_heads(), &self.id) {
+            // Held aside, judged for what needs no other change; applied if a change by a
+            // member in good standing comes to build on it.
+            if let Err(e) = validate::expand(c.change())
+                .and_then(|e| validate::scan(&self.shape, &e).map(|_| ()))
+            {
+                self.refused.insert(hash);
+                return Err(e.into());
+            }
+            self.suspended.push(c);
+            return Ok(Settled::Suspended(revocation));
+        }
+        // A change in good standing vouches for the suspended changes it builds on.
+        self.unsuspend_for(log, &c)?;
+        self.apply_one(c)?;
+        Ok(Settled::Applied)
+    }
+
+    /// Applies, dependencies first, the suspended changes that `c` builds on.
+    fn unsuspend_for(&mut self, log: &CouncilLog, c: &SignedChange) -> Result<(), ChangeRejected> {
+        if self.suspended.is_empty() {
+            return Ok(());
+        }
+        let mut need: HashSet<ChangeHash> = HashSet::new();
+        let mut stack: Vec<ChangeHash> = c.change().deps().to_vec();
+        while let Some(h) = stack.pop() {
+            if let Some(s) = self.suspended.iter().find(|s| s.hash() == h)
+                && need.insert(h)
+            {
+                stack.extend(s.change().deps().iter().copied());
+            }
+        }
+        if need.is_empty() {
+            return Ok(());
+        }
+        let (take, keep): (Vec<SignedChange>, Vec<SignedChange>) =
+            std::mem::take(&mut self.suspended)
+                .into_iter()
+                .partition(|s| need.contains(&s.hash()));
+        self.suspended = keep;
+        let _ = log;
+        for s in take {
+            self.apply_one(s)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a change against the schema and applies it to a copy of the automerge document,
+    /// which replaces the document only if automerge applied the change.
+    fn apply_one(&mut self, c: SignedChange) -> Result<(), ChangeRejected> {
+        let hash = c.hash();
+        let places = match self.check_schema(&c) {
             Ok(p) => p,
             Err(e) => {
                 self.refused.insert(hash);
@@ -612,7 +697,7 @@ impl Document {
             Ok(Ok(true)) => {
                 self.doc = fork;
                 self.record(c, Some(places));
-                Ok(Settled::Applied)
+                Ok(())
             }
             outcome => {
                 let why = match outcome {
@@ -624,6 +709,72 @@ impl Document {
                 Err(ChangeRejected::Malformed(why))
             }
         }
+    }
+
+    /// Re-judges every held change after the log's revocations changed: a change reached by a
+    /// revocation its author had not seen is applied only if a change in good standing builds on
+    /// it; the document is rebuilt when that changes what is applied.
+    pub fn rejudge(&mut self, log: &CouncilLog) {
+        if self.judged_at == log.revocation_epoch() {
+            return;
+        }
+        self.judged_at = log.revocation_epoch();
+        let held: Vec<SignedChange> = self
+            .accepted
+            .iter()
+            .chain(&self.suspended)
+            .cloned()
+            .collect();
+        let suspect: HashSet<ChangeHash> = held
+            .iter()
+            .filter(|c| {
+                log.write_revoked(&c.author(), c.log_heads(), &self.id)
+                    .is_some()
+            })
+            .map(SignedChange::hash)
+            .collect();
+        // Everything a change in good standing builds on is vouched for.
+        let by_hash: HashMap<ChangeHash, &SignedChange> =
+            held.iter().map(|c| (c.hash(), c)).collect();
+        let mut valid: HashSet<ChangeHash> = HashSet::new();
+        let mut stack: Vec<ChangeHash> = held
+            .iter()
+            .map(SignedChange::hash)
+            .filter(|h| !suspect.contains(h))
+            .collect();
+        while let Some(h) = stack.pop() {
+            if valid.insert(h)
+                && let Some(c) = by_hash.get(&h)
+            {
+                stack.extend(c.change().deps().iter().copied());
+            }
+        }
+        let applied: HashSet<ChangeHash> = self.accepted.iter().map(SignedChange::hash).collect();
+        let want: HashSet<ChangeHash> = held
+            .iter()
+            .map(SignedChange::hash)
+            .filter(|h| valid.contains(h))
+            .collect();
+        if applied == want {
+            return;
+        }
+        let Ok(mut fresh) = Document::with_kind(self.council, self.id, self.kind) else {
+            return;
+        };
+        fresh.equivocated = std::mem::take(&mut self.equivocated);
+        fresh.evidence = std::mem::take(&mut self.evidence);
+        fresh.refused = std::mem::take(&mut self.refused);
+        fresh.pending = std::mem::take(&mut self.pending);
+        fresh.judged_at = self.judged_at;
+        for c in held {
+            if want.contains(&c.hash()) {
+                // Each passed these checks when it arrived; one that fails now stays out.
+                let _ = fresh.apply_one(c);
+            } else {
+                fresh.suspended.push(c);
+            }
+        }
+        *self = fresh;
     }
 
     /// Checks that a change whose dependencies are all accepted writes only what Council's edits
@@ -732,3 +883,6 @@ impl Document {
 mod hostile_tests;
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod revocation_tests;

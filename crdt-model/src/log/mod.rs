@@ -131,6 +131,12 @@ pub struct CouncilLog {
     pairs: Vec<(OpId, OpId)>,
     /// Accepted operations that have no effect, and why (see [`revocation`]).
     voided: HashMap<OpId, Void>,
+    /// Every accepted revocation, by the member it concerns (not pruned: see
+    /// [`CouncilLog::write_revoked`]).
+    all_revocations: HashMap<MemberId, Vec<OpId>>,
+    /// Counts changes to the revocations in force (a revocation accepted, or the void set
+    /// changed): documents re-judge their changes when it moves.
+    revocation_epoch: u64,
 }
 
 impl CouncilLog {
@@ -154,6 +160,8 @@ impl CouncilLog {
             reach: Mutex::new(HashMap::new()),
             pairs: Vec::new(),
             voided: HashMap::new(),
+            all_revocations: HashMap::new(),
+            revocation_epoch: 0,
         }
     }
 
@@ -406,6 +414,8 @@ impl CouncilLog {
         let new_pairs = self.revocation_pairs(&id);
         if let Some(target) = revocation::revoked_member(&body) {
             self.record_revocation(target, id);
+            self.all_revocations.entry(target).or_default().push(id);
+            self.revocation_epoch += 1;
         }
         let had_pairs = !self.pairs.is_empty();
         self.pairs.extend(new_pairs.iter().copied());
@@ -430,9 +440,53 @@ impl CouncilLog {
         } else {
             let res = self.resolve(None);
             self.state = Arc::new(res.state);
+            if res.voided != self.voided {
+                self.revocation_epoch += 1;
+            }
             self.voided = res.voided;
         }
         Ok(())
+    }
+
+    /// Moves whenever the revocations in force change (one is accepted, or what is void
+    /// changes): a document holding changes by revoked members re-judges them then.
+    pub fn revocation_epoch(&self) -> u64 {
+        self.revocation_epoch
+    }
+
+    /// The revocation that reaches a write (a document change) by `author` naming `heads`, if
+    /// any: a removal or change of roles of the author that is not void, that the write had not
+    /// seen (it is not among the heads' ancestors), and that takes away the right to write
+    /// `doc` (for a change of roles: the write is not allowed on the state at `heads` with the
+    /// new roles). From the write alone, "signed before the removal reached its author" cannot
+    /// be told from "signed later with old heads", so such a write has no effect unless a
+    /// member whose standing it does not concern builds on it (see `docs/format.md`).
+    pub fn write_revoked(&self, author: &MemberId, heads: &[OpId], doc: &DocId) -> Option<OpId> {
+        let revs = self.all_revocations.get(author)?;
+        for r in revs {
+            if self.voided.contains_key(r) || self.covers(heads, std::slice::from_ref(r)) {
+                continue;
+            }
+            let Some(e) = self.ops.get(r) else { continue };
+            let bites = match &e.op.op().body {
+                OpBody::RemoveMember { .. } => true,
+                OpBody::SetRoles { member, roles } => match self.state_at(heads) {
+                    Ok(at) => {
+                        let mut s = (*at).clone();
+                        if let Some(m) = s.members.get_mut(member) {
+                            m.roles = *roles;
+                        }
+                        s.authorize_write(author, doc).is_err()
+                    }
+                    Err(_) => true,
+                },
+                _ => false,
+            };
+            if bites {
+                return Some(*r);
+            }
+        }
+        None
     }
 
     fn replay<'a>(&self, ids: impl Iterator<Item = &'a OpId>) -> CouncilState {
