@@ -130,6 +130,12 @@ pub struct Replica {
     parking: Parking,
     /// Which session holds a poll, learnt as ballots are routed.
     poll_sessions: HashMap<PollId, SessionId>,
+    /// Sessions whose opening a revocation of its chair reaches (one the opening had not seen),
+    /// with that revocation: held and passed on, but of no effect (see
+    /// [`Replica::session_revoked`]).
+    held_sessions: BTreeMap<SessionId, crate::log::OpId>,
+    /// The log's revocation epoch the sessions were last judged at.
+    sessions_judged_at: u64,
 }
 
 impl Replica {
@@ -145,6 +151,8 @@ impl Replica {
             orphan_ballots: HashMap::new(),
             parking: Parking::default(),
             poll_sessions: HashMap::new(),
+            held_sessions: BTreeMap::new(),
+            sessions_judged_at: 0,
         }
     }
 
@@ -178,6 +186,73 @@ impl Replica {
     /// One session.
     pub fn session(&self, id: &SessionId) -> Option<&Session> {
         self.sessions.get(id)
+    }
+
+    /// The revocation that voids session `id`, if one does: its chair was removed (or lost the
+    /// chair's role) by an operation that the log heads the opening names had not seen, and no
+    /// other participant in good standing took part in it. Such a session is held and passed on
+    /// (peers reach the same verdict) but nothing in it counts: views, minutes, the public site
+    /// and `council verify` leave it out and say so.
+    pub fn session_revoked(&self, id: &SessionId) -> Option<crate::log::OpId> {
+        self.held_sessions.get(id).copied()
+    }
+
+    /// The sessions that count: every session but those [`Replica::session_revoked`] voids.
+    pub fn live_sessions(&self) -> impl Iterator<Item = (&SessionId, &Session)> {
+        self.sessions
+            .iter()
+            .filter(|(id, _)| !self.held_sessions.contains_key(id))
+    }
+
+    /// Judges whether a revocation of its chair voids session `sid` (see
+    /// [`Replica::session_revoked`]).
+    fn judge_session(&mut self, sid: &SessionId) {
+        let Some(s) = self.sessions.get(sid) else {
+            return;
+        };
+        let Some(open) = s.get(sid) else { return };
+        let StatementKind::OpenSession {
+            body, log_heads, ..
+        } = &open.statement().kind
+        else {
+            return;
+        };
+        let opener = open.statement().author;
+        let council = self.log.council_id();
+        let body = *body;
+        let reached = self.log.act_revoked(&opener, log_heads, |st| {
+            crate::session::BodyContext::from_state(council, st, body)
+                .is_ok_and(|ctx| ctx.is_chair(&opener))
+        });
+        let vouched = reached.is_some()
+            && s.statements().iter().any(|st| {
+                let a = st.statement().author;
+                a != opener
+                    && self
+                        .log
+                        .act_revoked(&a, log_heads, |state| state.writer(&a).is_ok())
+                        .is_none()
+            });
+        match reached {
+            Some(r) if !vouched => {
+                self.held_sessions.insert(*sid, r);
+            }
+            _ => {
+                self.held_sessions.remove(sid);
+            }
+        }
+    }
+
+    /// Re-judges every session after the log's revocations changed.
+    fn judge_sessions(&mut self) {
+        if self.sessions_judged_at == self.log.revocation_epoch() {
+            return;
+        }
+        self.sessions_judged_at = self.log.revocation_epoch();
+        let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
+        for id in ids {
+            self.judge_session(&id);
+        }
     }
 
     /// One session, for local statements and ballots ([`Session::create`],
@@ -289,6 +364,10 @@ impl Replica {
         }
         if let Some(s) = self.sessions.get_mut(&sid) {
             let r = s.insert(st)?;
+            if self.held_sessions.contains_key(&sid) {
+                // A participant in good standing taking part vouches for the session.
+                self.judge_session(&sid);
+            }
             return Ok(match r {
                 session::Received::Accepted | session::Received::Equivocation { .. } => {
                     self.release_ballots(sid);
@@ -367,6 +446,7 @@ impl Replica {
     fn install(&mut self, s: Session) {
         let sid = s.id();
         self.sessions.insert(sid, s);
+        self.judge_session(&sid);
         if let Some(list) = self.orphan_statements.remove(&sid)
             && let Some(s) = self.sessions.get_mut(&sid)
         {
@@ -378,6 +458,7 @@ impl Replica {
             }
         }
         self.release_ballots(sid);
+        self.judge_session(&sid);
     }
 
     /// Hands the session `sid` the waiting ballots of polls it now holds.
@@ -483,6 +564,7 @@ impl Replica {
             }
         }
         self.retry_openings();
+        self.judge_sessions();
     }
 
     /// How many accepted items this replica holds (log operations, document changes, session

@@ -462,6 +462,20 @@ impl CouncilLog {
     /// be told from "signed later with old heads", so such a write has no effect unless a
     /// member whose standing it does not concern builds on it (see `docs/format.md`).
     pub fn write_revoked(&self, author: &MemberId, heads: &[OpId], doc: &DocId) -> Option<OpId> {
+        self.act_revoked(author, heads, |s| s.authorize_write(author, doc).is_ok())
+    }
+
+    /// The revocation that reaches an act by `author` naming `heads` (a document change, the
+    /// opening of a session), if any: a removal or change of roles of the author that is not
+    /// void, is not among the heads' ancestors, and takes away what the act needs — for a change
+    /// of roles, `allowed` fails on the state at `heads` with the author's new roles. See
+    /// [`CouncilLog::write_revoked`].
+    pub fn act_revoked(
+        &self,
+        author: &MemberId,
+        heads: &[OpId],
+        allowed: impl Fn(&CouncilState) -> bool,
+    ) -> Option<OpId> {
         let revs = self.all_revocations.get(author)?;
         for r in revs {
             if self.voided.contains_key(r) || self.covers(heads, std::slice::from_ref(r)) {
@@ -476,7 +490,7 @@ impl CouncilLog {
                         if let Some(m) = s.members.get_mut(member) {
                             m.roles = *roles;
                         }
-                        s.authorize_write(author, doc).is_err()
+                        !allowed(&s)
                     }
                     Err(_) => true,
                 },

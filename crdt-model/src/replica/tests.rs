@@ -459,3 +459,102 @@ fn an_observers_statement_for_an_unopened_session_is_not_parked() {
         Err(ItemRejected::NotParked(ParkRefused::NotAWriter(_)))
     ));
 }
+
+/// An opening of a council session by `chair` naming `log_heads`.
+fn opening(log: &CouncilLog, chair: &SecretKey, log_heads: Vec<crate::log::OpId>) -> SignedStatement {
+    Statement {
+        council: log.council_id(),
+        session: Hash::default(),
+        author: chair.member_id(),
+        parents: vec![],
+        time_ms: T0,
+        kind: StatementKind::OpenSession {
+            body: Body::Council,
+            log_heads,
+            label: "Сесія".into(),
+            items: vec![],
+        },
+    }
+    .sign(chair)
+}
+
+fn removal_of(log: &CouncilLog, c: &SampleCouncil, who: &SecretKey) -> SignedOp {
+    crate::log::LogOp {
+        council: log.council_id(),
+        author: c.secretary.member_id(),
+        parents: log.heads(),
+        time_ms: T0,
+        body: crate::log::OpBody::RemoveMember {
+            member: who.member_id(),
+        },
+    }
+    .sign(&c.secretary)
+}
+
+#[test]
+fn a_removed_chairs_backdated_session_counts_nowhere_in_any_order() {
+    //   log:     … ── h ── R (secretary removes the chair)
+    //   session: opened by the chair naming h, after the removal; only the chair takes part
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let open = opening(&log, &c.chair, log.heads());
+    let sid = open.id();
+    let r = removal_of(&log, &c, &c.chair);
+    let chair_present = Statement {
+        council: log.council_id(),
+        session: sid,
+        author: c.chair.member_id(),
+        parents: vec![sid],
+        time_ms: T0 + 1,
+        kind: StatementKind::Present {
+            member: c.chair.member_id(),
+        },
+    }
+    .sign(&c.chair);
+    let items: Vec<Item> = c.ops.iter().cloned().map(Item::Op).collect();
+    let tail = [
+        Item::Op(r.clone()),
+        Item::Statement(open),
+        Item::Statement(chair_present),
+    ];
+    for order in [[0, 1, 2], [1, 2, 0], [1, 0, 2]] {
+        let mut all = items.clone();
+        all.extend(order.iter().map(|&i| tail[i].clone()));
+        let rep = deliver(&c.genesis, &all);
+        assert!(rep.session(&sid).is_some(), "held, so peers agree");
+        assert_eq!(rep.session_revoked(&sid), Some(r.id()), "order {order:?}");
+        assert_eq!(rep.live_sessions().count(), 0);
+        // Held items are passed on like any other.
+        assert!(rep.items().iter().any(|i| matches!(i, Item::Statement(s) if s.id() == sid)));
+    }
+}
+
+#[test]
+fn a_session_the_deputies_took_part_in_before_the_removal_reached_them_stands() {
+    //   session opened by the chair on h; deputy 1 registers; the secretary removes the chair
+    //   concurrently (the removal had not seen the session): deputy 1, in good standing, vouches.
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let open = opening(&log, &c.chair, log.heads());
+    let sid = open.id();
+    let d = &c.deputies[0];
+    let present = Statement {
+        council: log.council_id(),
+        session: sid,
+        author: d.member_id(),
+        parents: vec![sid],
+        time_ms: T0 + 1,
+        kind: StatementKind::Present {
+            member: d.member_id(),
+        },
+    }
+    .sign(d);
+    let r = removal_of(&log, &c, &c.chair);
+    let mut all: Vec<Item> = c.ops.iter().cloned().map(Item::Op).collect();
+    all.extend([
+        Item::Statement(open),
+        Item::Op(r),
+        Item::Statement(present),
+    ]);
+    let rep = deliver(&c.genesis, &all);
+    assert_eq!(rep.session_revoked(&sid), None);
+    assert_eq!(rep.live_sessions().count(), 1);
+}
