@@ -324,10 +324,11 @@ impl PollVerdict {
     }
 }
 
-/// A log operation a revocation voided, as the verdict reports it.
+/// A log operation (or a session, by the id of its opening) a revocation voided, as the
+/// verdict reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoidedOp {
-    /// The operation.
+    /// The operation, or the session.
     pub op: crdt_model::OpId,
     /// Its author's name on the roster.
     pub author: String,
@@ -335,7 +336,7 @@ pub struct VoidedOp {
     pub reason: String,
 }
 
-/// Every void operation of `replica`'s log.
+/// Every void operation of `replica`'s log, and every void session.
 fn voided_ops(replica: &Replica) -> Vec<VoidedOp> {
     let log = replica.log();
     let names = member_names(replica);
@@ -350,6 +351,24 @@ fn voided_ops(replica: &Replica) -> Vec<VoidedOp> {
             reason: why.to_string(),
         })
         .collect();
+    // Sessions a removal of their chair voids (docs/format.md §3, "Revocation"), by their id.
+    for (sid, s) in replica.sessions() {
+        if let Some(r) = replica.session_revoked(sid) {
+            let opener = s.get(sid).map(|o| o.statement().author);
+            out.push(VoidedOp {
+                op: *sid,
+                author: opener
+                    .and_then(|a| names.get(&a).cloned())
+                    .unwrap_or_default(),
+                reason: format!(
+                    "the session \"{}\" has no effect: its chair's standing was revoked by {}, \
+                     which the log heads its opening names had not seen",
+                    s.state().label,
+                    r.short()
+                ),
+            });
+        }
+    }
     out.sort_by_key(|v| v.op);
     out
 }
@@ -377,7 +396,7 @@ impl Verdict {
     /// Verifies every poll of every session `replica` holds, against the contexts it derived.
     pub fn of_replica(replica: &Replica) -> Verdict {
         let mut polls = Vec::new();
-        for (sid, s) in replica.sessions() {
+        for (sid, s) in replica.live_sessions() {
             for p in &s.state().polls {
                 let Some(report) = s.report(&p.id) else {
                     continue;
@@ -586,12 +605,20 @@ fn agreement(p: &BundlePoll, replica: &Replica) -> Vec<Agreement> {
         _ => vec![],
     };
     let held: BTreeSet<Vec<u8>> = s.ballots(&p.poll).map(SignedBallot::to_bytes).collect();
-    vec![
+    let mut checks = vec![
         Agreement::new("context", context_diff(&p.context, s.context())),
         Agreement::new("open", open),
         Agreement::new("close", close),
         Agreement::new("ballots", ballot_diff(&p.ballots, &held)),
-    ]
+    ];
+    // A session its chair's removal voids (docs/format.md §3, "Revocation") counts nowhere.
+    if let Some(r) = replica.session_revoked(&p.session) {
+        checks.push(Agreement::new(
+            "session",
+            vec![format!("revoked:{}", r.to_hex())],
+        ));
+    }
+    checks
 }
 
 /// The context fields (§3) in which `stated` differs from `derived`.

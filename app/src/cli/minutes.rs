@@ -372,8 +372,8 @@ fn label_of(replica: &Replica, id: &SessionId) -> String {
 /// The sessions this device holds, one line each, in the order they were opened.
 fn session_list(replica: &Replica) -> String {
     let mut lines: Vec<(u64, String)> = replica
-        .sessions()
-        .values()
+        .live_sessions()
+        .map(|(_, s)| s)
         .map(|s| {
             let opened = s
                 .get(&s.id())
@@ -410,8 +410,8 @@ fn resolve(replica: &Replica, given: &str) -> Result<SessionId, CliError> {
     let lower = g.to_lowercase();
     let hexish = g.len() >= 4 && g.chars().all(|c| c.is_ascii_hexdigit());
     let mut found: Vec<SessionId> = replica
-        .sessions()
-        .values()
+        .live_sessions()
+        .map(|(_, s)| s)
         .filter(|s| {
             let label = &s.state().label;
             label == g

@@ -89,13 +89,15 @@ struct Minutes {
 
 impl Minutes {
     fn of(replica: &Replica) -> Minutes {
-        let ids = replica.sessions().keys();
+        let ids: Vec<&crdt_model::session::SessionId> =
+            replica.live_sessions().map(|(id, _)| id).collect();
         Minutes {
             lines: ids
-                .clone()
+                .iter()
                 .map(|id| super::minutes::verify_line(replica, id))
                 .collect(),
             json: ids
+                .iter()
                 .map(|id| super::minutes::verify_json(replica, id))
                 .collect(),
         }

@@ -139,7 +139,7 @@ impl Site {
         let w = words(lang);
         let council = r.log().genesis().genesis().name.clone();
         let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let mut sessions: Vec<(&SessionId, &Session)> = r.sessions().iter().collect();
+        let mut sessions: Vec<(&SessionId, &Session)> = r.live_sessions().collect();
         sessions.sort_by_key(|(id, s)| (std::cmp::Reverse(opened_ms(s)), **id));
         let mut polls = 0;
         // The poll that adopted each draft, for the decisions' "text voted on".

@@ -12,7 +12,7 @@ use crate::minutes::{self, Lang};
 /// The fingerprint of every session's minutes, written in `lang`: they change only when the
 /// session's record does (its statements or ballots).
 pub(super) fn fingerprints(r: &Replica, lang: Lang) -> impl Iterator<Item = (SessionId, u64)> {
-    r.sessions().iter().map(move |(id, s)| {
+    r.live_sessions().map(move |(id, s)| {
         let heads = s.heads();
         let ballots: Vec<u8> = s
             .state()

@@ -27,8 +27,7 @@ pub struct SessionRow {
 /// Every session, the newest first.
 pub fn sessions(r: &Replica) -> Vec<SessionRow> {
     let mut rows: Vec<SessionRow> = r
-        .sessions()
-        .iter()
+        .live_sessions()
         .map(|(id, s)| SessionRow {
             id: *id,
             label: s.state().label.clone(),

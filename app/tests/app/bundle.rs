@@ -532,3 +532,50 @@ fn a_chair_signed_close_stating_counts_past_u32_is_a_failure_not_a_panic() {
         assert_eq!(out.status.code(), Some(1), "{}{stderr}", text(&out.stdout));
     }
 }
+
+#[test]
+fn verify_names_a_session_a_removed_chair_opened_on_old_heads() {
+    let (c, log) = SampleCouncil::new(7, 6).expect("sample council");
+    let mut replica = Replica::new(c.genesis.clone());
+    for op in &c.ops {
+        replica.receive(Item::Op(op.clone())).expect("op");
+    }
+    let before = log.heads();
+    replica
+        .log_mut()
+        .create(
+            &c.secretary,
+            OpBody::RemoveMember {
+                member: c.chair.member_id(),
+            },
+            T0,
+        )
+        .expect("removal");
+    let open = Statement {
+        council: log.council_id(),
+        session: Hash::default(),
+        author: c.chair.member_id(),
+        parents: vec![],
+        time_ms: T0 + 1,
+        kind: StatementKind::OpenSession {
+            body: Body::Council,
+            log_heads: before,
+            label: "Самочинна сесія".into(),
+            items: vec![],
+        },
+    }
+    .sign(&c.chair);
+    replica
+        .receive(Item::Statement(open.clone()))
+        .expect("held: the chair could open it at the heads it names");
+    assert_eq!(replica.live_sessions().count(), 0);
+    let dir = profile_with(&replica);
+    let bundle = export(dir.path());
+    let out = verify_bundle(dir.path(), &bundle);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("void: operation {} by Голова", open.id().short()))
+            && stdout.contains("Самочинна сесія"),
+        "{stdout}"
+    );
+}
