@@ -461,7 +461,11 @@ fn an_observers_statement_for_an_unopened_session_is_not_parked() {
 }
 
 /// An opening of a council session by `chair` naming `log_heads`.
-fn opening(log: &CouncilLog, chair: &SecretKey, log_heads: Vec<crate::log::OpId>) -> SignedStatement {
+fn opening(
+    log: &CouncilLog,
+    chair: &SecretKey,
+    log_heads: Vec<crate::log::OpId>,
+) -> SignedStatement {
     Statement {
         council: log.council_id(),
         session: Hash::default(),
@@ -524,7 +528,11 @@ fn a_removed_chairs_backdated_session_counts_nowhere_in_any_order() {
         assert_eq!(rep.session_revoked(&sid), Some(r.id()), "order {order:?}");
         assert_eq!(rep.live_sessions().count(), 0);
         // Held items are passed on like any other.
-        assert!(rep.items().iter().any(|i| matches!(i, Item::Statement(s) if s.id() == sid)));
+        assert!(
+            rep.items()
+                .iter()
+                .any(|i| matches!(i, Item::Statement(s) if s.id() == sid))
+        );
     }
 }
 
@@ -549,11 +557,7 @@ fn a_session_the_deputies_took_part_in_before_the_removal_reached_them_stands() 
     .sign(d);
     let r = removal_of(&log, &c, &c.chair);
     let mut all: Vec<Item> = c.ops.iter().cloned().map(Item::Op).collect();
-    all.extend([
-        Item::Statement(open),
-        Item::Op(r),
-        Item::Statement(present),
-    ]);
+    all.extend([Item::Statement(open), Item::Op(r), Item::Statement(present)]);
     let rep = deliver(&c.genesis, &all);
     assert_eq!(rep.session_revoked(&sid), None);
     assert_eq!(rep.live_sessions().count(), 1);
