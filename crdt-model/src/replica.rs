@@ -173,6 +173,7 @@ impl Replica {
 
     /// One document, created empty on first use if the log knows it.
     pub fn document_mut(&mut self, id: &DocId) -> Option<(&CouncilLog, &mut Document)> {
+        self.refresh();
         self.ensure_doc(id);
         let doc = self.docs.get_mut(id)?;
         Some((&self.log, doc))
@@ -259,7 +260,22 @@ impl Replica {
     /// [`Session::insert_ballot`]). What they produce is already held here, so receiving it
     /// again reports a duplicate: persist it directly (the sync crate's `Node::persist`).
     pub fn session_mut(&mut self, id: &SessionId) -> Option<&mut Session> {
+        self.refresh();
         self.sessions.get_mut(id)
+    }
+
+    /// Re-judges documents and sessions if the log's revocations changed since they were last
+    /// judged (a local operation made through [`Replica::log_mut`] does not pass through
+    /// [`Replica::receive`]): called before every write and every received item.
+    fn refresh(&mut self) {
+        let epoch = self.log.revocation_epoch();
+        if self.sessions_judged_at == epoch && self.docs.values().all(|d| d.judged_at() == epoch) {
+            return;
+        }
+        for doc in self.docs.values_mut() {
+            doc.rejudge(&self.log);
+        }
+        self.judge_sessions();
     }
 
     /// Items waiting for something (log operations, changes, changes of unknown documents,
@@ -283,6 +299,7 @@ impl Replica {
 
     /// Receives one item.
     pub fn receive(&mut self, item: Item) -> Result<Outcome, ItemRejected> {
+        self.refresh();
         match item {
             Item::Op(op) => {
                 let r = self.log.insert(op).map_err(|e| match e {

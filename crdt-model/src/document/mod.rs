@@ -409,6 +409,20 @@ impl Document {
     ) -> Result<(R, Option<SignedChange>), EditError> {
         let author = device.member_id();
         log.state().authorize_write(&author, &self.id)?;
+        // Allowed to write again (re-admitted): this device's own changes that a revocation it
+        // had not seen held aside are taken up by what it writes now, which builds on them (and
+        // so vouches for them on every peer); its sequence numbers then never repeat.
+        let actor = ActorId::from(&device.actor_bytes()[..]);
+        let mine: Vec<ChangeHash> = self
+            .suspended
+            .iter()
+            .filter(|c| *c.change().actor_id() == actor)
+            .map(SignedChange::hash)
+            .collect();
+        if !mine.is_empty() {
+            self.unsuspend_closure(mine)
+                .map_err(|_| EditError::Internal("a held change of this device does not apply"))?;
+        }
         let kind = self.kind;
         let mut fork = self.doc.clone();
         let (result, change) = guard("editing", || {
@@ -638,6 +652,8 @@ impl Document {
                 self.refused.insert(hash);
                 return Err(e.into());
             }
+            self.by_actor_seq
+                .insert((c.change().actor_id().clone(), c.change().seq()), hash);
             self.suspended.push(c);
             return Ok(Settled::Suspended(revocation));
         }
@@ -649,11 +665,17 @@ impl Document {
 
     /// Applies, dependencies first, the suspended changes that `c` builds on.
     fn unsuspend_for(&mut self, log: &CouncilLog, c: &SignedChange) -> Result<(), ChangeRejected> {
+        let _ = log;
+        self.unsuspend_closure(c.change().deps().to_vec())
+    }
+
+    /// Applies, dependencies first, the suspended changes among `start` and what they build on.
+    fn unsuspend_closure(&mut self, start: Vec<ChangeHash>) -> Result<(), ChangeRejected> {
         if self.suspended.is_empty() {
             return Ok(());
         }
         let mut need: HashSet<ChangeHash> = HashSet::new();
-        let mut stack: Vec<ChangeHash> = c.change().deps().to_vec();
+        let mut stack = start;
         while let Some(h) = stack.pop() {
             if let Some(s) = self.suspended.iter().find(|s| s.hash() == h)
                 && need.insert(h)
@@ -669,7 +691,6 @@ impl Document {
                 .into_iter()
                 .partition(|s| need.contains(&s.hash()));
         self.suspended = keep;
-        let _ = log;
         for s in take {
             self.apply_one(s)?;
         }
@@ -709,6 +730,11 @@ impl Document {
                 Err(ChangeRejected::Malformed(why))
             }
         }
+    }
+
+    /// The log's revocation epoch this document's changes were last judged at.
+    pub fn judged_at(&self) -> u64 {
+        self.judged_at
     }
 
     /// Re-judges every held change after the log's revocations changed: a change reached by a
@@ -771,6 +797,9 @@ impl Document {
                 // Each passed these checks when it arrived; one that fails now stays out.
                 let _ = fresh.apply_one(c);
             } else {
+                fresh
+                    .by_actor_seq
+                    .insert((c.change().actor_id().clone(), c.change().seq()), c.hash());
                 fresh.suspended.push(c);
             }
         }
@@ -829,7 +858,10 @@ impl Document {
             .filter(|c| !out.contains(&c.hash()))
             .cloned()
             .collect();
-        let first = self.change(&earlier).cloned();
+        let first = self
+            .change(&earlier)
+            .or_else(|| self.suspended.iter().find(|c| c.hash() == earlier))
+            .cloned();
         let Ok(mut fresh) = Document::with_kind(self.council, self.id, self.kind) else {
             return Vec::new();
         };
@@ -839,6 +871,21 @@ impl Document {
         fresh.refused.extend(out.iter().copied());
         fresh.refused.insert(proof.hash());
         fresh.evidence = std::mem::take(&mut self.evidence);
+        fresh.judged_at = self.judged_at;
+        for c in std::mem::take(&mut self.suspended) {
+            if c.hash() == earlier {
+                continue;
+            }
+            if c.change().deps().iter().any(|d| out.contains(d)) {
+                out.insert(c.hash());
+                fresh.refused.insert(c.hash());
+            } else {
+                fresh
+                    .by_actor_seq
+                    .insert((c.change().actor_id().clone(), c.change().seq()), c.hash());
+                fresh.suspended.push(c);
+            }
+        }
         for k in keep {
             // Each was accepted on these same checks; one that now fails is left out too.
             if fresh.settle(log, k.clone()).is_err() {

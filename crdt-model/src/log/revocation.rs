@@ -219,10 +219,16 @@ impl CouncilLog {
             .collect();
         candidates.sort_by_key(|c| (c.standing, c.depth, c.id));
         let mut excluded: BTreeSet<OpId> = BTreeSet::new();
+        // Revocations dropped because a kept revocation of their author (by a junior member,
+        // not a mutual one) reaches them: with the member who dropped them.
+        let mut demoted: HashMap<OpId, OpId> = HashMap::new();
         loop {
             let mut kept: Vec<&Candidate> = Vec::new();
             let mut dropped: HashMap<OpId, OpId> = HashMap::new();
-            for c in candidates.iter().filter(|c| !excluded.contains(&c.id)) {
+            for c in candidates
+                .iter()
+                .filter(|c| !excluded.contains(&c.id) && !demoted.contains_key(&c.id))
+            {
                 let beaten = kept.iter().find(|k| {
                     k.target == c.author
                         && !k.anc.contains(&c.id)
@@ -236,7 +242,28 @@ impl CouncilLog {
                     None => kept.push(c),
                 }
             }
-            let res = self.fold(within, &kept, &dropped);
+            // A kept revocation of B reaches B's concurrent kept revocations too (seniority
+            // only decides mutual ones, which the pass above already dropped): drop those and
+            // go again, since what they dropped may now stand.
+            let mut newly = false;
+            for c in &kept {
+                for k in &kept {
+                    if k.author == c.target
+                        && k.id != c.id
+                        && !demoted.contains_key(&k.id)
+                        && !k.anc.contains(&c.id)
+                        && !c.anc.contains(&k.id)
+                        && self.revocation_bites(c.id, &k.id, None)
+                    {
+                        demoted.insert(k.id, c.id);
+                        newly = true;
+                    }
+                }
+            }
+            if newly {
+                continue;
+            }
+            let res = self.fold(within, &kept, &dropped, &demoted);
             let bad: Vec<OpId> = kept
                 .iter()
                 .filter(|k| res.voided.contains_key(&k.id))
@@ -324,6 +351,7 @@ impl CouncilLog {
         within: Option<&BTreeSet<OpId>>,
         kept: &[&Candidate],
         dropped: &HashMap<OpId, OpId>,
+        demoted: &HashMap<OpId, OpId>,
     ) -> Resolution {
         let cid = self.council_id();
         let mut by_target: HashMap<MemberId, Vec<&Candidate>> = HashMap::new();
@@ -346,6 +374,8 @@ impl CouncilLog {
                 op.parents.iter().filter(|p| **p != cid).copied().collect();
             let verdict = if let Some(by) = dropped.get(id) {
                 Some(Void::LostMutualRevocation { revocation: *by })
+            } else if let Some(by) = demoted.get(id) {
+                Some(Void::Revoked { revocation: *by })
             } else {
                 let owned;
                 let base: &CouncilState = if parents == prefix_heads {
