@@ -345,6 +345,13 @@ pub struct Session {
     pending: HashMap<StatementId, SignedStatement>,
     waiting: HashMap<StatementId, Vec<StatementId>>,
     ballots: BTreeMap<PollId, BTreeMap<BallotId, SignedBallot>>,
+    /// Statements no held statement follows, kept as statements are stored (a statement is
+    /// stored only after its parents, so it never follows a held one).
+    heads: BTreeSet<StatementId>,
+    /// For each poll, the first ballot held under each `(voter, seq)`: finds an equivocation in
+    /// one lookup instead of a scan of every ballot of the poll (which made a voter's flood of
+    /// ballots quadratic).
+    by_voter_seq: HashMap<PollId, HashMap<(MemberId, u32), BallotId>>,
     pending_ballots: BTreeMap<PollId, BTreeMap<BallotId, SignedBallot>>,
     pending_ballot_count: usize,
     /// The accounts of `pending` and `pending_ballots`, in items and bytes, per author.
@@ -381,6 +388,8 @@ impl Session {
             pending: HashMap::new(),
             waiting: HashMap::new(),
             ballots: BTreeMap::new(),
+            by_voter_seq: HashMap::new(),
+            heads: BTreeSet::from([id]),
             pending_ballots: BTreeMap::new(),
             parking: crate::parking::Parking::default(),
             pending_ballot_count: 0,
@@ -441,18 +450,7 @@ impl Session {
     /// The session's heads: statements no other held statement follows. New statements name
     /// these as parents (through [`Session::write_heads`]).
     pub fn heads(&self) -> Vec<StatementId> {
-        let mut followed = BTreeSet::new();
-        for e in self.statements.values() {
-            followed.extend(e.st.statement().parents.iter().copied());
-        }
-        let mut h: Vec<StatementId> = self
-            .statements
-            .keys()
-            .filter(|id| !followed.contains(*id))
-            .copied()
-            .collect();
-        h.sort();
-        h
+        self.heads.iter().copied().collect()
     }
 
     /// How many statements the session holds (the opening included), without ordering them.
@@ -558,6 +556,10 @@ impl Session {
             .filter_map(|p| self.statements.get(p).map(|e| e.depth))
             .max()
             .unwrap_or(0);
+        for p in &st.statement().parents {
+            self.heads.remove(p);
+        }
+        self.heads.insert(id);
         self.statements.insert(id, Entry { st, depth });
         if let Some(bs) = self.pending_ballots.remove(&id) {
             self.pending_ballot_count -= bs.len();
@@ -610,12 +612,16 @@ impl Session {
             return Err(Refused::NotEligible(b.ballot().voter));
         }
         b.verify()?;
-        let slot = self.ballots.entry(poll).or_default();
-        let earlier = slot
-            .values()
-            .find(|o| o.ballot().voter == b.ballot().voter && o.ballot().seq == b.ballot().seq)
-            .map(SignedBallot::id);
-        slot.insert(b.id(), b);
+        let key = (b.ballot().voter, b.ballot().seq);
+        let index = self.by_voter_seq.entry(poll).or_default();
+        let earlier = match index.get(&key) {
+            Some(first) => Some(*first),
+            None => {
+                index.insert(key, b.id());
+                None
+            }
+        };
+        self.ballots.entry(poll).or_default().insert(b.id(), b);
         Ok(match earlier {
             Some(earlier) => Received::Equivocation { earlier },
             None => Received::Accepted,
