@@ -244,6 +244,13 @@ messages! {
     Invite,
     InviteHint,
     QrTooLong,
+    VoidedTitle,
+    VoidedHint,
+    VoidRevoked,
+    VoidLostMutual,
+    VoidDependsOnVoid,
+    VoidSession,
+    VoidEdit,
     // Sync.
     Networked,
     NotNetworked,

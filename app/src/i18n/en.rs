@@ -154,6 +154,17 @@ pub(super) fn text(m: Msg) -> &'static str {
         InviteHint => {
             "Add the new member's key first, then give them this ticket (or let them scan the code)."
         }
+        VoidedTitle => "What removals voided",
+        VoidedHint => {
+            "Acts signed after a removal or a change of roles their signer had not yet seen have no effect on any device."
+        }
+        VoidRevoked => "an act after its author's own removal or change of roles",
+        VoidLostMutual => {
+            "a removal outweighed by a mutual removal from a member of longer standing"
+        }
+        VoidDependsOnVoid => "an act that rests on a voided one",
+        VoidSession => "a sitting opened by a chair after their removal",
+        VoidEdit => "a document edit after its author's removal",
         QrTooLong => "The ticket is too long for a QR code: copy it instead.",
         Networked => "This device is on the network.",
         NotNetworked => "This device has no network connection set up.",

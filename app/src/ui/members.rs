@@ -8,7 +8,7 @@ use super::widgets::{section, text_row};
 use super::{Action, After, Cached, Cx};
 use crate::engine::Command;
 use crate::i18n::Msg;
-use crate::views::{self, MembersView};
+use crate::views::{self, MembersView, VoidKind};
 use crdt_model::{MemberId, Role, Roles};
 
 /// Roles the secretary may give a new member, in the order offered.
@@ -61,6 +61,20 @@ impl Members {
             ui.label(RichText::new(cx.tr(Msg::NavMembers)).size(24.0).strong());
             section(ui, cx.tr(Msg::Roster));
             roster(ui, cx, &view, &me);
+            if !view.voided.is_empty() {
+                section(ui, cx.tr(Msg::VoidedTitle));
+                ui.label(RichText::new(cx.tr(Msg::VoidedHint)).weak());
+                for v in &view.voided {
+                    let what = match v.kind {
+                        VoidKind::Revoked => Msg::VoidRevoked,
+                        VoidKind::LostMutual => Msg::VoidLostMutual,
+                        VoidKind::DependsOnVoid => Msg::VoidDependsOnVoid,
+                        VoidKind::Session => Msg::VoidSession,
+                        VoidKind::Edit => Msg::VoidEdit,
+                    };
+                    ui.label(format!("{}: {}", v.author, cx.tr(what)));
+                }
+            }
             section(ui, cx.tr(Msg::Committees));
             if view.committees.is_empty() {
                 ui.label(cx.tr(Msg::NoCommittees));

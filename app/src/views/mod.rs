@@ -10,7 +10,7 @@ pub use dossiers::{
     AgendaRow, AgendaView, AmendmentView, AttachmentView, ChangeRow, DossierFilter, DossierRow,
     DraftView, OpinionView, agenda, agendas, dossiers, draft,
 };
-pub use members::{CommitteeRow, MemberRow, MembersView, members};
+pub use members::{CommitteeRow, MemberRow, MembersView, VoidKind, VoidedRow, members, voided};
 pub use session::{
     ItemRow, PollView, QueueRow, ResultView, SessionRow, SessionView, session, sessions,
 };
