@@ -168,6 +168,13 @@ fn a_co_author_replacing_the_body_by_a_string_is_refused_and_the_draft_stays_rea
         )))
     );
     assert_eq!(d.text(TextField::Body).as_deref(), Ok("Пункт 1\nПункт 2\n"));
+    // The verdict is remembered: the same change again is refused without being expanded anew.
+    for _ in 0..3 {
+        assert_eq!(
+            d.receive(&f.log, wire(&hostile)),
+            Err(ChangeRejected::AlreadyRefused)
+        );
+    }
     still_works(&f.log, &mut d, &co_author());
 }
 

@@ -68,6 +68,9 @@ pub enum ChangeRejected {
     /// It builds on a change that was refused.
     #[error("it builds on a refused change")]
     DependsOnRefused,
+    /// This very change was refused before (the verdict is remembered).
+    #[error("this change was refused before")]
+    AlreadyRefused,
     /// Its actor and sequence number were already proven to be used twice (see
     /// [`Received::Equivocation`]): nothing more under them is taken.
     #[error("actor {actor} already signed two different changes number {seq}; both are void")]
@@ -500,6 +503,12 @@ impl Document {
             return Ok(Received::Pending);
         }
         self.check_static(&c)?;
+        // A verdict is remembered (only after the signature and the actor check, so a forged
+        // envelope never shadows the genuine change): the same bytes again cost one lookup, not
+        // another expansion of the change.
+        if self.refused.contains(&hash) {
+            return Err(ChangeRejected::AlreadyRefused);
+        }
         // An author without the right is refused at once, not parked until its dependencies
         // arrive: nothing unauthorized is held, whatever it claims to build on.
         if c.log_heads().iter().all(|h| log.knows(h))
