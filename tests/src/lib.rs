@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use council_sync::Node;
-use council_sync::net::{NetConfig, SyncNode};
+use council_sync::net::{Limits, NetConfig, SyncNode};
 use crdt_model::SecretKey;
 use crdt_model::sample::SampleCouncil;
 
@@ -58,6 +58,19 @@ pub async fn peer(
     relay: Option<iroh::RelayUrl>,
     direct: bool,
 ) -> Result<SyncNode, Box<dyn std::error::Error>> {
+    peer_with(council, key, dir, name, relay, direct, Limits::default()).await
+}
+
+/// Starts a peer like [`peer`], within `limits` (tests shorten its timeouts).
+pub async fn peer_with(
+    council: &SampleCouncil,
+    key: &SecretKey,
+    dir: &Path,
+    name: &str,
+    relay: Option<iroh::RelayUrl>,
+    direct: bool,
+    limits: Limits,
+) -> Result<SyncNode, Box<dyn std::error::Error>> {
     let path = dir.join(format!("{name}.redb"));
     let node = if path.exists() {
         Node::open(&path)?
@@ -74,7 +87,94 @@ pub async fn peer(
         direct,
         lan: false,
     };
-    Ok(SyncNode::spawn(node, key, config).await?)
+    let spawned = tokio::time::timeout(PATIENCE, SyncNode::spawn_with(node, key, config, limits))
+        .await
+        .map_err(|_| "the peer did not start in time")?;
+    Ok(spawned?)
+}
+
+/// A client speaking `council/sync/1` by hand, to send what an honest peer never would (or to
+/// stop reading, or to count what it is sent).
+pub mod wire {
+    use std::future::Future;
+
+    use council_sync::net::{ALPN, SyncNode, proto};
+    use crdt_model::SecretKey;
+    use crdt_model::replica::Replica;
+    use crdt_model::sample::SampleCouncil;
+    use iroh::endpoint::{Connection, ConnectionError, RecvStream, SendStream};
+
+    /// `f`, or an error if it takes longer than [`super::PATIENCE`].
+    pub async fn bounded<T>(f: impl Future<Output = T>) -> Result<T, String> {
+        tokio::time::timeout(super::PATIENCE, f)
+            .await
+            .map_err(|_| "no answer in time".to_string())
+    }
+
+    /// Connects to `to` as the holder of `key`, from a bare endpoint on loopback.
+    pub async fn raw_client(
+        key: &SecretKey,
+        to: &SyncNode,
+    ) -> Result<(Connection, iroh::Endpoint), String> {
+        let builder = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+            .secret_key(iroh::SecretKey::from_bytes(&key.to_bytes()))
+            .relay_mode(iroh::RelayMode::Disabled)
+            .bind_addr((std::net::Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| e.to_string())?;
+        let ep = bounded(builder.bind()).await?.map_err(|e| e.to_string())?;
+        let conn = bounded(ep.connect(to.addr(), ALPN))
+            .await?
+            .map_err(|e| e.to_string())?;
+        Ok((conn, ep))
+    }
+
+    /// Writes one frame; `false` if the stream failed, or took longer than
+    /// [`super::PATIENCE`] (the peer stopped reading).
+    pub async fn send_frame(send: &mut SendStream, payload: &[u8]) -> bool {
+        let Ok(len) = u32::try_from(payload.len()) else {
+            return false;
+        };
+        let write = async {
+            send.write_all(&len.to_be_bytes()).await.is_ok()
+                && send.write_all(payload).await.is_ok()
+        };
+        matches!(bounded(write).await, Ok(true))
+    }
+
+    /// Reads one frame (of at most `MAX_FRAME` bytes); `None` if the stream ended or failed.
+    pub async fn read_frame(recv: &mut RecvStream) -> Option<Vec<u8>> {
+        let mut len = [0u8; 4];
+        recv.read_exact(&mut len).await.ok()?;
+        let len = u32::from_be_bytes(len) as usize;
+        if len > proto::MAX_FRAME {
+            return None;
+        }
+        let mut buf = vec![0u8; len];
+        recv.read_exact(&mut buf).await.ok()?;
+        Some(buf)
+    }
+
+    /// The application close code `conn` was closed with, if it was.
+    pub fn close_code(conn: &Connection) -> Option<u64> {
+        match conn.close_reason() {
+            Some(ConnectionError::ApplicationClosed(c)) => Some(c.error_code.into_inner()),
+            _ => None,
+        }
+    }
+
+    /// The hello of a peer that holds only the council's genesis: it is sent everything.
+    pub fn empty_hello(council: &SampleCouncil) -> Vec<u8> {
+        proto::Message::Hello(proto::hello(&Replica::new(council.genesis.clone()))).encode()
+    }
+
+    /// Opens the stream and sends `hello`; the stream's halves.
+    pub async fn open(conn: &Connection, hello: &[u8]) -> Result<(SendStream, RecvStream), String> {
+        let (mut send, recv) = bounded(conn.open_bi()).await?.map_err(|e| e.to_string())?;
+        if !send_frame(&mut send, hello).await {
+            return Err("the hello could not be sent".into());
+        }
+        Ok((send, recv))
+    }
 }
 
 /// Session actions as a peer's UI would take them: sign on the peer's replica, then publish.

@@ -5,15 +5,26 @@
 //! ([`Node::receive`]) before it is stored, and only items it applied are forwarded. Nothing
 //! reaches out to public services: no address lookup but the addresses we were given, no relay
 //! but the council's own, no DNS fallback resolvers.
+//!
+//! What a peer may cost this device is bounded ([`Limits`]): connections per endpoint and in
+//! all; time (a frame must keep moving, a connection must not fall silent); items checked per
+//! second per connection; refused items per peer (past the limit it is disconnected with
+//! [`close::ABUSE`]); memory (a catch-up is read from the replica a frame at a time, never
+//! copied whole, and received frames wait for the checker a few at a time). The trust core's
+//! checks run on one checker thread (see [`check`]), not on the async threads that move every
+//! connection's bytes.
 
 mod blobs;
+mod check;
 mod disk;
 mod frame;
+mod limits;
 pub mod proto;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use crdt_model::access::AccessList;
@@ -21,19 +32,31 @@ use crdt_model::replica::{Item, Outcome, Replica};
 use crdt_model::{MemberId, SecretKey};
 use iroh::address_lookup::MemoryLookup;
 use iroh::dns::DnsResolver;
-use iroh::endpoint::{Connection, presets};
+use iroh::endpoint::{Connection, SendStream, presets};
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{
     Endpoint, EndpointAddr, EndpointId, NetReportConfig, RelayConfig, RelayMap, RelayMode, RelayUrl,
 };
 use thiserror::Error;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, Semaphore, broadcast, mpsc};
 
 pub use blobs::{AttachError, BLOBS_ALPN, Fetched, Progress, blob_dir};
 pub use frame::FrameError;
+pub use limits::Limits;
 pub use proto::{ALPN, close};
 
 use crate::node::{Node, NodeError};
+use limits::{RefusalLog, SlotRefused, Slots, Strikes};
+
+/// Frames of one connection read but not yet checked: one being checked, one waiting. A peer
+/// that sends faster than its items are checked is not read from meanwhile (QUIC flow control
+/// then slows it down).
+const IN_FLIGHT: usize = 2;
+/// Frames waiting for the checker, from all connections together.
+const CHECK_QUEUE: usize = 64;
+/// New items kept for connections that are behind; one further behind catches up again from
+/// what it was sent (see `send_loop`).
+const EVENTS: usize = 4096;
 
 /// How a device reaches its peers.
 #[derive(Debug, Clone)]
@@ -103,38 +126,110 @@ pub struct Refusal {
     pub reason: String,
 }
 
+/// What the network side has done and holds now, for diagnostics and resource tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NetStats {
+    /// Items received from peers and checked by the trust core.
+    pub items_checked: u64,
+    /// Of those, refused (for any reason, those merely not parked included).
+    pub items_refused: u64,
+    /// Peers disconnected for sending too many refused items.
+    pub abusers_disconnected: u64,
+    /// Bytes catch-ups hold now: frames built and not yet written, and their cursors' ids.
+    pub catch_up_bytes: usize,
+    /// The most catch-ups held at once since the device started.
+    pub catch_up_peak_bytes: usize,
+}
+
+/// The counters behind [`NetStats`], shared with the connection tasks.
+#[derive(Debug, Default)]
+struct Counters {
+    checked: AtomicU64,
+    refused: AtomicU64,
+    abusers: AtomicU64,
+    held: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// Bytes a catch-up holds, counted in [`Counters`] while this lives.
+struct Held {
+    counters: Arc<Counters>,
+    bytes: usize,
+}
+
+impl Held {
+    fn new(counters: &Arc<Counters>, bytes: usize) -> Self {
+        let mut h = Held {
+            counters: counters.clone(),
+            bytes: 0,
+        };
+        h.set(bytes);
+        h
+    }
+
+    fn set(&mut self, bytes: usize) {
+        if bytes >= self.bytes {
+            let more = bytes - self.bytes;
+            let now = self
+                .counters
+                .held
+                .fetch_add(more, Ordering::Relaxed)
+                .saturating_add(more);
+            self.counters.peak.fetch_max(now, Ordering::Relaxed);
+        } else {
+            self.counters
+                .held
+                .fetch_sub(self.bytes - bytes, Ordering::Relaxed);
+        }
+        self.bytes = bytes;
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.set(0);
+    }
+}
+
 #[derive(Debug)]
 struct Event {
     /// The item, already framed as a one-item `Items` message: encoded once, sent to many.
     frame: Vec<u8>,
     origin: Option<EndpointId>,
-}
-
-impl Event {
-    fn new(item: Item, origin: Option<EndpointId>) -> Arc<Self> {
-        Arc::new(Event {
-            frame: proto::Message::Items(vec![item]).encode(),
-            origin,
-        })
-    }
+    /// When it was made, in the device's order of events: a connection whose catch-up began
+    /// after it skips it (the catch-up holds it).
+    seq: u64,
 }
 
 #[derive(Debug)]
 struct Inner {
     node: Mutex<Node>,
+    limits: Limits,
     /// Received items on their way to disk (see [`disk`]); closed at shutdown.
     to_disk: Arc<disk::DiskQueue>,
     /// The disk writer thread, joined at shutdown so the store is closed when the node is.
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Received frames on their way to the checker thread (see [`check`]); taken at shutdown.
+    checks: Mutex<Option<mpsc::Sender<check::Job>>>,
+    /// The checker thread, joined at shutdown.
+    checker: Mutex<Option<std::thread::JoinHandle<()>>>,
     lookup: MemoryLookup,
     events: broadcast::Sender<Arc<Event>>,
+    /// The next [`Event::seq`].
+    next_seq: AtomicU64,
     changed: Notify,
     peers: Mutex<HashMap<EndpointId, usize>>,
     /// The latest connection to each connected peer, to tell how it is reached.
     links: Mutex<HashMap<EndpointId, Connection>>,
-    refusals: Mutex<Vec<Refusal>>,
+    refusals: Mutex<RefusalLog<Refusal>>,
+    /// Accepted connections, per endpoint and in all.
+    slots: Mutex<Slots<EndpointId>>,
+    /// Refused items per peer, to disconnect a peer that keeps sending them.
+    strikes: Mutex<Strikes<EndpointId>>,
+    counters: Arc<Counters>,
     /// Connection tasks still running (each holds a reference to this).
-    tasks: std::sync::atomic::AtomicUsize,
+    tasks: AtomicUsize,
 }
 
 impl Drop for Inner {
@@ -151,25 +246,47 @@ struct TaskGuard(Arc<Inner>);
 
 impl TaskGuard {
     fn new(inner: &Arc<Inner>) -> Self {
-        inner
-            .tasks
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        inner.tasks.fetch_add(1, Ordering::SeqCst);
         TaskGuard(inner.clone())
     }
 }
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
-        self.0
-            .tasks
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.tasks.fetch_sub(1, Ordering::SeqCst);
         self.0.changed.notify_waiters();
     }
 }
 
+/// An accepted connection's place in [`Inner::slots`], given back when it ends.
+struct Slot {
+    inner: Arc<Inner>,
+    peer: EndpointId,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.inner.slots).give_back(self.peer);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `f` on a blocking thread (it takes the node's lock, or works long), so that the async
+/// threads only move bytes; `None` if the device is gone.
+async fn blocking<R: Send + 'static>(
+    inner: &Weak<Inner>,
+    f: impl FnOnce(&Inner) -> R + Send + 'static,
+) -> Option<R> {
+    let inner = inner.upgrade()?;
+    tokio::task::spawn_blocking(move || f(&inner)).await.ok()
+}
+
 impl Inner {
     fn node(&self) -> MutexGuard<'_, Node> {
-        self.node.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.node)
     }
 
     fn access(&self) -> AccessList {
@@ -178,31 +295,27 @@ impl Inner {
 
     fn refuse(&self, from: EndpointId, reason: String) {
         tracing::debug!(%from, %reason, "refused");
-        self.refusals
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Refusal { from, reason });
+        lock(&self.refusals).push(Refusal { from, reason }, self.limits.refusals_kept);
     }
 
-    /// Checks one received item; if the trust core takes it, forwards it at once and hands it
-    /// to the disk writer. Nothing refused is stored or forwarded.
-    fn receive(&self, item: Item, from: EndpointId) {
-        let outcome = self.node().apply(item.clone());
-        match outcome {
-            Ok(Outcome::Applied) => {
-                if self.has_peer_besides(from) {
-                    // No receiver simply means every connection closed meanwhile.
-                    let _ = self.events.send(Event::new(item.clone(), Some(from)));
-                }
-                self.store(item);
-                self.changed.notify_waiters();
-            }
-            Ok(Outcome::Pending) => {
-                self.store(item);
-                self.changed.notify_waiters();
-            }
-            Ok(Outcome::Duplicate) => {}
-            Err(e) => self.refuse(from, e.to_string()),
+    /// The event of an item just applied, numbered; `None` if no frame can hold it.
+    fn event(&self, item: &Item, origin: Option<EndpointId>) -> Option<Arc<Event>> {
+        let Some(frame) = proto::single(item) else {
+            tracing::error!("an item too large for any frame is not forwarded");
+            return None;
+        };
+        Some(Arc::new(Event {
+            frame,
+            origin,
+            seq: self.next_seq.fetch_add(1, Ordering::SeqCst),
+        }))
+    }
+
+    /// Sends an applied item to every connection.
+    fn forward(&self, item: &Item, origin: Option<EndpointId>) {
+        if let Some(ev) = self.event(item, origin) {
+            // No receiver simply means every connection closed meanwhile.
+            let _ = self.events.send(ev);
         }
     }
 
@@ -212,16 +325,23 @@ impl Inner {
     /// A connection not counted yet still gets the item: it is counted before it reads the
     /// replica for its catch-up, so whatever this misses was applied before that read.
     fn has_peer_besides(&self, from: EndpointId) -> bool {
-        self.peers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .any(|p| *p != from)
+        lock(&self.peers).keys().any(|p| *p != from)
     }
 
     fn store(&self, item: Item) {
         if !self.to_disk.push(item) {
             tracing::error!("the disk writer has stopped; a received item is not stored");
+        }
+    }
+
+    fn stats(&self) -> NetStats {
+        let c = &self.counters;
+        NetStats {
+            items_checked: c.checked.load(Ordering::Relaxed),
+            items_refused: c.refused.load(Ordering::Relaxed),
+            abusers_disconnected: c.abusers.load(Ordering::Relaxed),
+            catch_up_bytes: c.held.load(Ordering::Relaxed),
+            catch_up_peak_bytes: c.peak.load(Ordering::Relaxed),
         }
     }
 }
@@ -241,6 +361,17 @@ struct Handler {
     inner: Arc<Inner>,
 }
 
+/// Why an accepted connection was closed before its handshake.
+#[derive(Debug, Error)]
+enum Turned {
+    /// See [`SlotRefused`].
+    #[error(transparent)]
+    Slots(#[from] SlotRefused),
+    /// The peer sent too many refused items lately.
+    #[error("too many refused items lately")]
+    Abuse,
+}
+
 impl ProtocolHandler for Handler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = conn.remote_id();
@@ -249,14 +380,43 @@ impl ProtocolHandler for Handler {
             conn.close(close::NOT_A_MEMBER.into(), denied.to_string().as_bytes());
             return Err(AcceptError::from_err(denied));
         }
-        run_connection(self.inner.clone(), conn, false).await;
+        let now = std::time::Instant::now();
+        if lock(&self.inner.strikes).over(&peer, now, &self.inner.limits) {
+            conn.close(close::ABUSE.into(), Turned::Abuse.to_string().as_bytes());
+            return Err(AcceptError::from_err(Turned::Abuse));
+        }
+        let taken = lock(&self.inner.slots).take(peer, &self.inner.limits);
+        if let Err(full) = taken {
+            tracing::debug!(%peer, %full, "connection refused");
+            conn.close(
+                close::TOO_MANY_CONNECTIONS.into(),
+                full.to_string().as_bytes(),
+            );
+            return Err(AcceptError::from_err(Turned::from(full)));
+        }
+        let slot = Slot {
+            inner: self.inner.clone(),
+            peer,
+        };
+        run_connection(self.inner.clone(), conn, false, Some(slot)).await;
         Ok(())
     }
 }
 
 impl SyncNode {
-    /// Starts the endpoint of the device holding `key`, serving `node`.
+    /// Starts the endpoint of the device holding `key`, serving `node`, within the default
+    /// [`Limits`].
     pub async fn spawn(node: Node, key: &SecretKey, config: NetConfig) -> Result<Self, NetError> {
+        Self::spawn_with(node, key, config, Limits::default()).await
+    }
+
+    /// Starts the endpoint of the device holding `key`, serving `node`, within `limits`.
+    pub async fn spawn_with(
+        node: Node,
+        key: &SecretKey,
+        config: NetConfig,
+        limits: Limits,
+    ) -> Result<Self, NetError> {
         let blobs = blobs::Blobs::open(node.store().path()).await?;
         let lookup = MemoryLookup::new();
         let relay_mode = match &config.relay {
@@ -294,7 +454,7 @@ impl SyncNode {
             .bind()
             .await
             .map_err(|e| NetError::Bind(e.to_string()))?;
-        let (events, _) = broadcast::channel(4096);
+        let (events, _) = broadcast::channel(EVENTS);
         let to_disk = Arc::new(disk::DiskQueue::new(disk::window_for(
             endpoint.id().as_bytes()[0],
         )));
@@ -303,18 +463,34 @@ impl SyncNode {
             .name("council-store-writer".into())
             .spawn(move || disk::writer(store, queue))
             .map_err(|e| NetError::Bind(format!("cannot start the store writer: {e}")))?;
+        let (checks, jobs) = mpsc::channel(CHECK_QUEUE);
         let inner = Arc::new(Inner {
             node: Mutex::new(node),
+            limits,
             to_disk,
             writer: Mutex::new(Some(writer)),
+            checks: Mutex::new(Some(checks)),
+            checker: Mutex::new(None),
             lookup,
             events,
+            next_seq: AtomicU64::new(0),
             changed: Notify::new(),
             peers: Mutex::new(HashMap::new()),
             links: Mutex::new(HashMap::new()),
-            refusals: Mutex::new(Vec::new()),
-            tasks: std::sync::atomic::AtomicUsize::new(0),
+            refusals: Mutex::new(RefusalLog::default()),
+            slots: Mutex::new(Slots::default()),
+            strikes: Mutex::new(Strikes::default()),
+            counters: Arc::default(),
+            tasks: AtomicUsize::new(0),
         });
+        let checker = {
+            let inner = Arc::downgrade(&inner);
+            std::thread::Builder::new()
+                .name("council-checker".into())
+                .spawn(move || check::run(inner, jobs))
+                .map_err(|e| NetError::Bind(format!("cannot start the checker: {e}")))?
+        };
+        *lock(&inner.checker) = Some(checker);
         let router = Router::builder(endpoint)
             .accept(
                 ALPN,
@@ -386,7 +562,7 @@ impl SyncNode {
                 reason: e.to_string(),
             })?;
         self.remember(&remembered);
-        tokio::spawn(run_connection(self.inner.clone(), conn, true));
+        tokio::spawn(run_connection(self.inner.clone(), conn, true, None));
         Ok(())
     }
 
@@ -478,7 +654,7 @@ impl SyncNode {
         let store = self.inner.node().store_handle();
         store.append(&items)?;
         for item in &items {
-            let _ = self.inner.events.send(Event::new(item.clone(), None));
+            self.inner.forward(item, None);
         }
         self.inner.changed.notify_waiters();
         Ok(())
@@ -498,7 +674,7 @@ impl SyncNode {
             store.append(std::slice::from_ref(&item))?;
         }
         if outcome == Outcome::Applied {
-            let _ = self.inner.events.send(Event::new(item.clone(), None));
+            self.inner.forward(&item, None);
         }
         self.inner.changed.notify_waiters();
         Ok(outcome)
@@ -506,18 +682,12 @@ impl SyncNode {
 
     /// Peers connected now.
     pub fn connected(&self) -> Vec<EndpointId> {
-        self.inner
-            .peers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .copied()
-            .collect()
+        lock(&self.inner.peers).keys().copied().collect()
     }
 
     /// How each connected peer is reached now (the connection's selected path).
     pub fn links(&self) -> Vec<(EndpointId, Link)> {
-        let links = self.inner.links.lock().unwrap_or_else(|p| p.into_inner());
+        let links = lock(&self.inner.links);
         links
             .iter()
             .map(|(id, conn)| {
@@ -533,13 +703,26 @@ impl SyncNode {
             .collect()
     }
 
-    /// Items refused from peers so far.
+    /// The latest refusals (at most [`Limits::refusals_kept`]), oldest first: items refused
+    /// from peers, and connections closed for what they sent.
     pub fn refusals(&self) -> Vec<Refusal> {
-        self.inner
-            .refusals
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        lock(&self.inner.refusals).latest()
+    }
+
+    /// How many refusals there were since the device started, including those
+    /// [`SyncNode::refusals`] no longer holds: to tell which of them are new.
+    pub fn refusals_total(&self) -> u64 {
+        lock(&self.inner.refusals).total()
+    }
+
+    /// What the network side has done and holds now.
+    pub fn stats(&self) -> NetStats {
+        self.inner.stats()
+    }
+
+    /// The limits this device runs within.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// Waits until `cond` holds for the replica, or `within` passes; returns whether it holds.
@@ -563,48 +746,101 @@ impl SyncNode {
             tracing::warn!(%e, "router shutdown");
         }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while self.inner.tasks.load(std::sync::atomic::Ordering::SeqCst) > 0
-            && tokio::time::Instant::now() < deadline
+        while self.inner.tasks.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline
         {
             let notified = self.inner.changed.notified();
             let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
         }
+        // Stop the checker: its queue ends once no connection holds a sender; what is queued
+        // is from closed connections and checked (or skipped) quickly.
+        drop(lock(&self.inner.checks).take());
+        let checker = lock(&self.inner.checker).take();
+        if let Some(h) = checker {
+            let joined = tokio::task::spawn_blocking(move || h.join());
+            if tokio::time::timeout(Duration::from_secs(5), joined)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the checker did not stop in time");
+            }
+        }
         // Let the writer finish what it holds, then stop it: it owns a handle on the store.
         self.inner.to_disk.close();
-        let handle = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let handle = lock(&self.inner.writer).take();
         if let Some(h) = handle {
             let _ = tokio::task::spawn_blocking(move || h.join()).await;
         }
     }
 }
 
+/// Closes `conn` with the code for a frame error (a peer that sent too much, went silent or
+/// stalled; remembered as a refusal unless it merely went silent). A stream that ended needs
+/// nothing.
+fn close_for(inner: &Inner, conn: &Connection, peer: EndpointId, e: &FrameError) {
+    match e {
+        FrameError::TooLarge { len, .. } => {
+            inner.refuse(peer, format!("oversized frame of {len} bytes"));
+            conn.close(close::TOO_LARGE.into(), b"frame too large");
+        }
+        FrameError::Idle(d) => {
+            tracing::debug!(%peer, ?d, "silent peer");
+            conn.close(
+                close::TIMEOUT.into(),
+                b"nothing received within the idle timeout",
+            );
+        }
+        FrameError::Stalled(d) => {
+            inner.refuse(peer, format!("closed: a frame made no progress for {d:?}"));
+            conn.close(close::TIMEOUT.into(), b"a frame stalled");
+        }
+        _ => {}
+    }
+}
+
 /// One connection's life: hello, catch-up, then live exchange until either side leaves.
-async fn run_connection(inner: Arc<Inner>, conn: Connection, dialer: bool) {
+async fn run_connection(inner: Arc<Inner>, conn: Connection, dialer: bool, slot: Option<Slot>) {
+    let _slot = slot;
     let _alive = TaskGuard::new(&inner);
     let peer = conn.remote_id();
+    let limits = inner.limits.clone();
     let streams = if dialer {
-        conn.open_bi().await
+        tokio::time::timeout(limits.idle_timeout, conn.open_bi()).await
     } else {
-        conn.accept_bi().await
+        tokio::time::timeout(limits.idle_timeout, conn.accept_bi()).await
     };
-    let Ok((mut send, mut recv)) = streams else {
+    let (mut send, mut recv) = match streams {
+        Ok(Ok(s)) => s,
+        Ok(Err(_)) => return,
+        Err(_) => {
+            conn.close(close::TIMEOUT.into(), b"no stream opened");
+            return;
+        }
+    };
+    // Subscribe before the catch-up reads the replica, so nothing accepted in between is missed.
+    let events = inner.events.subscribe();
+    let weak = Arc::downgrade(&inner);
+    let Some(mine) = blocking(&weak, |i| proto::hello(i.node().replica())).await else {
         return;
     };
-    // Subscribe before taking the snapshot, so nothing accepted in between is missed.
-    let mut events = inner.events.subscribe();
-    let mine = proto::hello(inner.node().replica());
-    if frame::write_frame(&mut send, &proto::Message::Hello(mine).encode())
-        .await
-        .is_err()
+    let council = mine.council;
+    if let Err(e) = frame::write_frame(
+        &mut send,
+        &proto::Message::Hello(mine).encode(),
+        limits.stall_timeout,
+    )
+    .await
     {
+        close_for(&inner, &conn, peer, &e);
         return;
     }
-    let theirs = match frame::read_frame(&mut recv, proto::MAX_FRAME).await {
+    let theirs = match frame::read_frame(
+        &mut recv,
+        proto::MAX_FRAME,
+        limits.idle_timeout,
+        limits.stall_timeout,
+    )
+    .await
+    {
         Ok(bytes) => match proto::Message::decode(&bytes) {
             Ok(proto::Message::Hello(h)) => h,
             _ => {
@@ -612,116 +848,221 @@ async fn run_connection(inner: Arc<Inner>, conn: Connection, dialer: bool) {
                 return;
             }
         },
-        Err(FrameError::TooLarge { .. }) => {
-            conn.close(close::TOO_LARGE.into(), b"frame too large");
+        Err(e) => {
+            close_for(&inner, &conn, peer, &e);
             return;
         }
-        Err(_) => return,
     };
     if theirs.version != proto::VERSION {
         conn.close(close::VERSION.into(), b"unsupported protocol version");
         return;
     }
-    if theirs.council != inner.node().replica().log().council_id() {
+    if theirs.council != council {
         conn.close(close::WRONG_COUNCIL.into(), b"another council");
         return;
     }
-    *inner
-        .peers
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entry(peer)
-        .or_insert(0) += 1;
-    inner
-        .links
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(peer, conn.clone());
-    let catch_up = proto::missing(inner.node().replica(), &theirs);
+    let Some(checks) = lock(&inner.checks).clone() else {
+        // Shutting down.
+        return;
+    };
+    *lock(&inner.peers).entry(peer).or_insert(0) += 1;
+    lock(&inner.links).insert(peer, conn.clone());
     // Sending runs in its own task (catch-up, then every new item as it is accepted); this task
     // reads. Neither waits on the other, and neither needs a cancel-unsafe select.
-    let sender = {
-        let inner = Arc::downgrade(&inner);
-        tokio::spawn(async move {
-            for batch in proto::batches(catch_up) {
-                if frame::write_frame(&mut send, &batch.encode())
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            loop {
-                match events.recv().await {
-                    Ok(ev) => {
-                        if ev.origin != Some(peer)
-                            && frame::write_frame(&mut send, &ev.frame).await.is_err()
-                        {
-                            return;
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        // Too far behind: send everything after their hello again; duplicates
-                        // are dropped on their side.
-                        let Some(inner) = inner.upgrade() else {
-                            return;
-                        };
-                        let again = proto::missing(inner.node().replica(), &theirs);
-                        drop(inner);
-                        for batch in proto::batches(again) {
-                            if frame::write_frame(&mut send, &batch.encode())
-                                .await
-                                .is_err()
-                            {
-                                return;
-                            }
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                }
-            }
-        })
-    };
-    loop {
-        match frame::read_frame(&mut recv, proto::MAX_FRAME).await {
-            Ok(bytes) => match proto::Message::decode(&bytes) {
-                Ok(proto::Message::Items(items)) => {
-                    for item in items {
-                        inner.receive(item, peer);
-                    }
-                }
-                Ok(proto::Message::Hello(_)) => {}
-                Err(e) => {
-                    inner.refuse(peer, format!("malformed frame: {e}"));
-                    conn.close(close::MALFORMED.into(), b"malformed frame");
-                    break;
-                }
-            },
-            Err(FrameError::TooLarge { len, .. }) => {
-                inner.refuse(peer, format!("oversized frame of {len} bytes"));
-                conn.close(close::TOO_LARGE.into(), b"frame too large");
-                break;
-            }
-            Err(FrameError::Closed(_)) => break,
-        }
-    }
+    let sender = tokio::spawn(send_loop(Outgoing {
+        inner: weak,
+        send,
+        events,
+        theirs,
+        peer,
+        conn: conn.clone(),
+        limits: limits.clone(),
+        counters: inner.counters.clone(),
+    }));
+    read_loop(&inner, &conn, &mut recv, checks, &limits).await;
     sender.abort();
     // Wait for the sender to be gone, so that nothing outlives the connection's guard.
     let _ = sender.await;
-    let mut peers = inner.peers.lock().unwrap_or_else(|p| p.into_inner());
+    let mut peers = lock(&inner.peers);
     if let Some(n) = peers.get_mut(&peer) {
-        *n -= 1;
+        *n = n.saturating_sub(1);
         if *n == 0 {
             peers.remove(&peer);
-            inner
-                .links
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&peer);
+            lock(&inner.links).remove(&peer);
         }
     }
     drop(peers);
     inner.changed.notify_waiters();
+}
+
+/// Reads frames until the connection ends: counts each frame's items against the
+/// connection's budget (waiting when it is spent), and hands the frame to the checker thread,
+/// at most [`IN_FLIGHT`] at a time. Decoding and checking happen there, not here.
+async fn read_loop(
+    inner: &Arc<Inner>,
+    conn: &Connection,
+    recv: &mut iroh::endpoint::RecvStream,
+    checks: mpsc::Sender<check::Job>,
+    limits: &Limits,
+) {
+    let peer = conn.remote_id();
+    let mut bucket = limits::TokenBucket::new(
+        limits.items_per_second,
+        limits.item_burst,
+        std::time::Instant::now(),
+    );
+    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+    loop {
+        let bytes = match frame::read_frame(
+            recv,
+            proto::MAX_FRAME,
+            limits.idle_timeout,
+            limits.stall_timeout,
+        )
+        .await
+        {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                close_for(inner, conn, peer, &e);
+                return;
+            }
+        };
+        let n = match proto::peek(&bytes) {
+            Ok(proto::Peek::Items(n)) if n > 0 => n,
+            // A keepalive, or a hello after the first: nothing to check.
+            Ok(_) => continue,
+            Err(e) => {
+                inner.refuse(peer, format!("malformed frame: {e}"));
+                conn.close(close::MALFORMED.into(), b"malformed frame");
+                return;
+            }
+        };
+        let wait = bucket.take(n, std::time::Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
+        let job = check::Job {
+            from: peer,
+            conn: conn.clone(),
+            frame: bytes,
+            _permit: permit,
+        };
+        if checks.send(job).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// What a connection's sending task owns.
+struct Outgoing {
+    inner: Weak<Inner>,
+    send: SendStream,
+    events: broadcast::Receiver<Arc<Event>>,
+    theirs: proto::Hello,
+    peer: EndpointId,
+    conn: Connection,
+    limits: Limits,
+    counters: Arc<Counters>,
+}
+
+impl Outgoing {
+    /// Writes one frame; `false` (and the connection closed, if the peer stalled) if it failed.
+    async fn write(&mut self, payload: &[u8]) -> bool {
+        match frame::write_frame(&mut self.send, payload, self.limits.stall_timeout).await {
+            Ok(()) => true,
+            Err(e) => {
+                if let Some(inner) = self.inner.upgrade() {
+                    close_for(&inner, &self.conn, self.peer, &e);
+                }
+                false
+            }
+        }
+    }
+}
+
+/// Sends a peer what it lacks, then every new item as it is accepted, in passes: a pass is a
+/// catch-up (read from the replica a frame at a time, under the node's lock, and written
+/// without it) followed by live forwarding. A connection that falls too far behind the live
+/// items starts a new pass, from what it is known to hold: its hello and everything this
+/// device held when the previous pass began (all of which that pass sent). So falling behind
+/// costs what came since, not the whole archive.
+async fn send_loop(mut s: Outgoing) {
+    send_passes(&mut s).await;
+    // However sending ended (the device is going, or the peer stopped reading), the connection
+    // ends with it: a connection that only reads would leave the peer waiting for nothing.
+    if s.conn.close_reason().is_none() {
+        s.conn.close(close::DONE.into(), b"done");
+    }
+}
+
+/// The passes of [`send_loop`]; returns when sending can go on no longer.
+async fn send_passes(s: &mut Outgoing) {
+    let mut known = proto::Known::from_hello(&s.theirs);
+    let mut last_write = tokio::time::Instant::now();
+    loop {
+        let start = blocking(&s.inner, |i| {
+            // Events numbered before this are applied, so this pass holds them.
+            let seq = i.next_seq.load(Ordering::SeqCst);
+            (seq, proto::Summary::of(i.node().replica()))
+        })
+        .await;
+        let Some((start_seq, mine)) = start else {
+            return;
+        };
+        let mut cursor = proto::CatchUp::new(known);
+        let mut held = Held::new(&s.counters, 0);
+        loop {
+            let taken = blocking(&s.inner, move |i| {
+                let frame = cursor.next_frame(i.node().replica(), proto::CATCH_UP_BYTES);
+                (cursor, frame)
+            })
+            .await;
+            let Some((c, frame)) = taken else {
+                return;
+            };
+            cursor = c;
+            held.set(cursor.held_bytes());
+            let Some(frame) = frame else {
+                break;
+            };
+            let _frame = Held::new(&s.counters, frame.len());
+            if !s.write(&frame).await {
+                return;
+            }
+            last_write = tokio::time::Instant::now();
+        }
+        drop(held);
+        known = proto::Known::after_catch_up(&s.theirs, &mine);
+        drop(mine);
+        loop {
+            let next = tokio::time::timeout_at(last_write + s.limits.keepalive, s.events.recv());
+            match next.await {
+                Err(_) => {
+                    if !s.write(&proto::keepalive()).await {
+                        return;
+                    }
+                    last_write = tokio::time::Instant::now();
+                }
+                Ok(Ok(ev)) => {
+                    if ev.seq < start_seq || ev.origin == Some(s.peer) {
+                        continue;
+                    }
+                    if !s.write(&ev.frame).await {
+                        return;
+                    }
+                    last_write = tokio::time::Instant::now();
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(missed))) => {
+                    tracing::debug!(peer = %s.peer, missed, "behind the live items; catching up");
+                    break;
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) => return,
+            }
+        }
+    }
 }
 
 fn now_ms() -> u64 {
