@@ -281,7 +281,7 @@ async fn dial(
 /// What was last reported, so each line says something new.
 struct Progress {
     items: usize,
-    refusals: usize,
+    refusals: u64,
 }
 
 impl Progress {
@@ -298,8 +298,11 @@ impl Progress {
             writeln!(out, "received {}", count(items))?;
             self.items = items;
         }
+        // The log keeps the latest refusals only: the new ones are the last `total - seen`.
         let refusals = sync.refusals();
-        for r in refusals.iter().skip(self.refusals) {
+        let total = sync.refusals_total();
+        let new = usize::try_from(total.saturating_sub(self.refusals)).unwrap_or(usize::MAX);
+        for r in refusals.iter().skip(refusals.len().saturating_sub(new)) {
             writeln!(
                 out,
                 "refused an item from {}: {}",
@@ -307,7 +310,7 @@ impl Progress {
                 r.reason
             )?;
         }
-        self.refusals = refusals.len();
+        self.refusals = total;
         out.flush()
     }
 }

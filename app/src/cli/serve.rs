@@ -110,7 +110,7 @@ async fn redial(sync: SyncNode) {
 struct Status {
     last: Option<(usize, usize)>,
     printed: Option<tokio::time::Instant>,
-    refusals: usize,
+    refusals: u64,
 }
 
 impl Status {
@@ -120,11 +120,14 @@ impl Status {
         every: Duration,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
+        // The log keeps the latest refusals only: the new ones are the last `total - seen`.
         let refusals = sync.refusals();
-        for r in refusals.iter().skip(self.refusals) {
+        let total = sync.refusals_total();
+        let new = usize::try_from(total.saturating_sub(self.refusals)).unwrap_or(usize::MAX);
+        for r in refusals.iter().skip(refusals.len().saturating_sub(new)) {
             writeln!(out, "refused an item from {}: {}", r.from, r.reason)?;
         }
-        self.refusals = refusals.len();
+        self.refusals = total;
         let peers = sync.connected();
         let items = sync.with_node(|n| n.replica().item_count());
         let now = tokio::time::Instant::now();
