@@ -174,7 +174,7 @@ impl DocSpec {
                 let draft = r.hash("draft")?;
                 let from_line = r.u32("from line")?;
                 let to_line = r.u32("to line")?;
-                if from_line == 0 || to_line + 1 < from_line {
+                if from_line == 0 || u64::from(to_line) + 1 < u64::from(from_line) {
                     return Err(DecodeError::Invalid {
                         what: "amendment range",
                         why: "lines are 1-based and the range must not run backwards",

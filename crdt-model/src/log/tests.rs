@@ -1165,3 +1165,22 @@ fn a_strangers_operation_waiting_for_parents_is_not_parked() {
     assert!(matches!(log.insert(op), Ok(Inserted::Pending { .. })));
     assert_eq!(log.pending_len(), 1);
 }
+
+#[test]
+fn an_amendment_range_ending_at_u32_max_decodes_without_overflow() {
+    let (c, log) = council();
+    let op = op_on(
+        &log,
+        &c.deputies[0],
+        log.heads(),
+        OpBody::CreateDocument {
+            spec: DocSpec::Amendment {
+                draft: crate::hash::Hash([7; 32]),
+                from_line: 3,
+                to_line: u32::MAX,
+            },
+        },
+    );
+    let back = SignedOp::from_bytes(&op.to_bytes()).expect("a forward range decodes");
+    assert_eq!(back.id(), op.id());
+}
