@@ -104,6 +104,12 @@ pub enum EditError {
     /// The document has no such field.
     #[error("this document has no field {0}")]
     NoSuchField(String),
+    /// This device's key signed two different changes under one number (it was copied to a
+    /// second device): its changes here are void, and it writes no more under that identity.
+    #[error(
+        "this device's key was used on two devices at once; restore it as a new device to write again"
+    )]
+    Equivocated,
     /// A position outside the text.
     #[error("position {pos} (+{del}) is outside the text of length {len}")]
     OutOfRange {
@@ -416,6 +422,11 @@ impl Document {
         // had not seen held aside are taken up by what it writes now, which builds on them (and
         // so vouches for them on every peer); its sequence numbers then never repeat.
         let actor = ActorId::from(&device.actor_bytes()[..]);
+        // A device whose key signed two different changes under one number (a cloned device)
+        // writes no more under that actor: its next change would reuse a voided number.
+        if self.equivocated.iter().any(|(a, _)| *a == actor) {
+            return Err(EditError::Equivocated);
+        }
         let mine: Vec<ChangeHash> = self
             .suspended
             .iter()
@@ -644,8 +655,16 @@ impl Document {
         if let Some(other) = self.by_actor_seq.get(&key).copied()
             && other != hash
         {
-            // Both are the member's own signed changes (the actor is bound to them): proof.
+            // Both are the member's own signed changes (the actor is bound to them): proof, if it
+            // is one Council could have taken on its own; junk under a used number is refused
+            // as junk, in every order, not taken as proof.
             Self::authorize(log, &self.id, &c)?;
+            if let Err(e) = validate::expand(c.change())
+                .and_then(|e| validate::scan(&self.shape, &e).map(|_| ()))
+            {
+                self.refused.insert(hash);
+                return Err(e.into());
+            }
             return Ok(Settled::Equivocation(self.equivocate(log, other, c)));
         }
         if let Err(e) = self.judge(log, &c) {
