@@ -537,12 +537,7 @@ impl Document {
                 return Err(ChangeRejected::DependsOnRefused);
             }
             // What can be judged without its dependencies is judged before it is held.
-            if let Err(e) = validate::expand(c.change())
-                .and_then(|e| validate::scan(&self.shape, &e).map(|_| ()))
-            {
-                self.refused.insert(hash);
-                return Err(e.into());
-            }
+            self.check_alone(&c)?;
             self.pending.insert(hash, c);
             return Ok(Received::Pending);
         }
@@ -659,12 +654,7 @@ impl Document {
             // is one Council could have taken on its own; junk under a used number is refused
             // as junk, in every order, not taken as proof.
             Self::authorize(log, &self.id, &c)?;
-            if let Err(e) = validate::expand(c.change())
-                .and_then(|e| validate::scan(&self.shape, &e).map(|_| ()))
-            {
-                self.refused.insert(hash);
-                return Err(e.into());
-            }
+            self.check_alone(&c)?;
             return Ok(Settled::Equivocation(self.equivocate(log, other, c)));
         }
         if let Err(e) = self.judge(log, &c) {
@@ -674,15 +664,8 @@ impl Document {
         if let Some(revocation) = log.write_revoked(&c.author(), c.log_heads(), &self.id) {
             // Held aside, judged for what needs no other change; applied if a change by a
             // member in good standing comes to build on it.
-            if let Err(e) = validate::expand(c.change())
-                .and_then(|e| validate::scan(&self.shape, &e).map(|_| ()))
-            {
-                self.refused.insert(hash);
-                return Err(e.into());
-            }
-            self.by_actor_seq
-                .insert((c.change().actor_id().clone(), c.change().seq()), hash);
-            self.suspended.push(c);
+            self.check_alone(&c)?;
+            self.hold(c);
             return Ok(Settled::Suspended(revocation));
         }
         // A change in good standing vouches for the suspended changes it builds on.
@@ -812,23 +795,15 @@ impl Document {
         if applied == want {
             return;
         }
-        let Ok(mut fresh) = Document::with_kind(self.council, self.id, self.kind) else {
+        let Some(mut fresh) = self.emptied() else {
             return;
         };
-        fresh.equivocated = std::mem::take(&mut self.equivocated);
-        fresh.evidence = std::mem::take(&mut self.evidence);
-        fresh.refused = std::mem::take(&mut self.refused);
-        fresh.pending = std::mem::take(&mut self.pending);
-        fresh.judged_at = self.judged_at;
         for c in held {
             if want.contains(&c.hash()) {
                 // Each passed these checks when it arrived; one that fails now stays out.
                 let _ = fresh.apply_one(c);
             } else {
-                fresh
-                    .by_actor_seq
-                    .insert((c.change().actor_id().clone(), c.change().seq()), c.hash());
-                fresh.suspended.push(c);
+                fresh.hold(c);
             }
         }
         *self = fresh;
@@ -890,16 +865,12 @@ impl Document {
             .change(&earlier)
             .or_else(|| self.suspended.iter().find(|c| c.hash() == earlier))
             .cloned();
-        let Ok(mut fresh) = Document::with_kind(self.council, self.id, self.kind) else {
+        let Some(mut fresh) = self.emptied() else {
             return Vec::new();
         };
-        fresh.equivocated = std::mem::take(&mut self.equivocated);
         fresh.equivocated.insert(key);
-        fresh.refused = std::mem::take(&mut self.refused);
         fresh.refused.extend(out.iter().copied());
         fresh.refused.insert(proof.hash());
-        fresh.evidence = std::mem::take(&mut self.evidence);
-        fresh.judged_at = self.judged_at;
         for c in std::mem::take(&mut self.suspended) {
             if c.hash() == earlier {
                 continue;
@@ -908,10 +879,7 @@ impl Document {
                 out.insert(c.hash());
                 fresh.refused.insert(c.hash());
             } else {
-                fresh
-                    .by_actor_seq
-                    .insert((c.change().actor_id().clone(), c.change().seq()), c.hash());
-                fresh.suspended.push(c);
+                fresh.hold(c);
             }
         }
         for k in keep {
@@ -920,13 +888,44 @@ impl Document {
                 out.insert(k.hash());
             }
         }
-        fresh.pending = std::mem::take(&mut self.pending);
         fresh.evidence.extend(first);
         fresh.evidence.push(proof);
         *self = fresh;
         let mut voided: Vec<ChangeHash> = out.into_iter().collect();
         voided.sort();
         voided
+    }
+
+    /// The checks a change passes without its dependencies (its operations expand and write only
+    /// what this kind's schema allows); a refusal is remembered.
+    fn check_alone(&mut self, c: &SignedChange) -> Result<(), ChangeRejected> {
+        let verdict =
+            validate::expand(c.change()).and_then(|e| validate::scan(&self.shape, &e).map(|_| ()));
+        verdict.map_err(|e| {
+            self.refused.insert(c.hash());
+            e.into()
+        })
+    }
+
+    /// Holds a change aside without applying it (see [`Received::Suspended`]); its actor and
+    /// sequence number count for equivocation like an applied change's.
+    fn hold(&mut self, c: SignedChange) {
+        self.by_actor_seq
+            .insert((c.change().actor_id().clone(), c.change().seq()), c.hash());
+        self.suspended.push(c);
+    }
+
+    /// An empty copy of this document that keeps its verdicts (refusals, equivocations and their
+    /// evidence, waiting changes, the epoch judged at), taking them from `self`: what a rebuild
+    /// applies the remaining changes to.
+    fn emptied(&mut self) -> Option<Document> {
+        let mut fresh = Document::with_kind(self.council, self.id, self.kind).ok()?;
+        fresh.equivocated = std::mem::take(&mut self.equivocated);
+        fresh.evidence = std::mem::take(&mut self.evidence);
+        fresh.refused = std::mem::take(&mut self.refused);
+        fresh.pending = std::mem::take(&mut self.pending);
+        fresh.judged_at = self.judged_at;
+        Some(fresh)
     }
 
     /// Compact saved form of the document (for storage next to the signed changes), or why

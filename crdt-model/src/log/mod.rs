@@ -102,6 +102,25 @@ struct Entry {
     depth: u64,
 }
 
+/// `heads` if there are at most [`MAX_PARENTS`] of them, else the [`MAX_PARENTS`] deepest (by
+/// `depth`, then id), sorted: the parents a creator may name, for log operations and session
+/// statements alike.
+pub(crate) fn deepest(
+    heads: Vec<crate::hash::Hash>,
+    depth: impl Fn(&crate::hash::Hash) -> u64,
+) -> Vec<crate::hash::Hash> {
+    if heads.len() <= MAX_PARENTS {
+        return heads;
+    }
+    let mut by_depth: Vec<(u64, crate::hash::Hash)> =
+        heads.iter().map(|h| (depth(h), *h)).collect();
+    by_depth.sort_by(|a, b| b.cmp(a));
+    by_depth.truncate(MAX_PARENTS);
+    let mut out: Vec<crate::hash::Hash> = by_depth.into_iter().map(|(_, h)| h).collect();
+    out.sort();
+    out
+}
+
 /// A peer's copy of the council log.
 #[derive(Debug)]
 pub struct CouncilLog {
@@ -206,19 +225,7 @@ impl CouncilLog {
     /// the deepest [`MAX_PARENTS`] of them, so that no peer's decoder refuses what this device
     /// writes. The heads left out stay heads and the next writes take them up.
     pub fn write_heads(&self) -> Vec<OpId> {
-        let heads = self.heads();
-        if heads.len() <= MAX_PARENTS {
-            return heads;
-        }
-        let mut by_depth: Vec<(u64, OpId)> = heads
-            .iter()
-            .map(|h| (self.ops.get(h).map_or(0, |e| e.depth), *h))
-            .collect();
-        by_depth.sort_by(|a, b| b.cmp(a));
-        by_depth.truncate(MAX_PARENTS);
-        let mut out: Vec<OpId> = by_depth.into_iter().map(|(_, h)| h).collect();
-        out.sort();
-        out
+        deepest(self.heads(), |h| self.ops.get(h).map_or(0, |e| e.depth))
     }
 
     /// Number of accepted operations.
@@ -485,13 +492,7 @@ impl CouncilLog {
             let bites = match &e.op.op().body {
                 OpBody::RemoveMember { .. } => true,
                 OpBody::SetRoles { member, roles } => match self.state_at(heads) {
-                    Ok(at) => {
-                        let mut s = (*at).clone();
-                        if let Some(m) = s.members.get_mut(member) {
-                            m.roles = *roles;
-                        }
-                        !allowed(&s)
-                    }
+                    Ok(at) => !revocation::allowed_with_roles(&at, member, *roles, &allowed),
                     Err(_) => true,
                 },
                 _ => false,

@@ -80,6 +80,21 @@ pub(super) fn revoked_member(body: &OpBody) -> Option<MemberId> {
     }
 }
 
+/// Whether `allowed` still holds on `base` once `member`'s roles are `roles`: what a change of
+/// roles leaves of an act (one rule for log operations, document changes and openings alike).
+pub(super) fn allowed_with_roles(
+    base: &CouncilState,
+    member: &MemberId,
+    roles: crate::roles::Roles,
+    allowed: impl Fn(&CouncilState) -> bool,
+) -> bool {
+    let mut s = base.clone();
+    if let Some(m) = s.members.get_mut(member) {
+        m.roles = roles;
+    }
+    allowed(&s)
+}
+
 /// A revocation considered by the resolution.
 struct Candidate {
     id: OpId,
@@ -310,11 +325,9 @@ impl CouncilLog {
                         None => return true,
                     },
                 };
-                let mut s = base.clone();
-                if let Some(m) = s.members.get_mut(member) {
-                    m.roles = *roles;
-                }
-                s.authorize(&xo.author, &xo.body).is_err()
+                !allowed_with_roles(base, member, *roles, |s| {
+                    s.authorize(&xo.author, &xo.body).is_ok()
+                })
             }
             _ => false,
         }

@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::hash::Hash;
 use crate::identity::{MemberId, SecretKey, SignatureError};
-use crate::log::{CouncilLog, DocId, MAX_PARENTS, MissingOps, Unauthorized};
+use crate::log::{CouncilLog, DocId, MissingOps, Unauthorized};
 use crate::rules::{Counts, MajorityRule};
 
 use super::ballot::{BallotId, Choice, SignedBallot};
@@ -428,23 +428,13 @@ impl Session {
         &self.state
     }
 
-    /// The parents a new statement names: [`Session::heads`], or, past [`MAX_PARENTS`] of them
-    /// (only a flood of concurrent statements makes that), the deepest [`MAX_PARENTS`], so that
+    /// The parents a new statement names: [`Session::heads`], or, past [`crate::log::MAX_PARENTS`] of them
+    /// (only a flood of concurrent statements makes that), the deepest of them, so that
     /// no decoder refuses what this device signs.
     pub fn write_heads(&self) -> Vec<StatementId> {
-        let heads = self.heads();
-        if heads.len() <= MAX_PARENTS {
-            return heads;
-        }
-        let mut by_depth: Vec<(u64, StatementId)> = heads
-            .iter()
-            .map(|h| (self.statements.get(h).map_or(0, |e| e.depth), *h))
-            .collect();
-        by_depth.sort_by(|a, b| b.cmp(a));
-        by_depth.truncate(MAX_PARENTS);
-        let mut out: Vec<StatementId> = by_depth.into_iter().map(|(_, h)| h).collect();
-        out.sort();
-        out
+        crate::log::deepest(self.heads(), |h| {
+            self.statements.get(h).map_or(0, |e| e.depth)
+        })
     }
 
     /// The session's heads: statements no other held statement follows. New statements name
