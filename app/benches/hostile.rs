@@ -45,6 +45,7 @@ fn main() -> Result<(), Error> {
             voter: stranger.member_id(),
             seq: 0,
             choice: Choice::For,
+            seen: vec![poll],
         }
         .sign(&stranger);
         let mut forged = b.to_bytes();

@@ -13,7 +13,8 @@ use crdt_model::hash::{Hash, hex, unhex};
 use crdt_model::replica::{Item, Replica};
 use crdt_model::rules::{Base, MajorityRule, SpeechLimits, Threshold};
 use crdt_model::session::{
-    BodyContext, PollId, SessionId, SignedBallot, TallyError, TallyReport, verify_poll_bytes,
+    BodyContext, DecodedPoll, PollId, SessionId, SessionPast, SignedBallot, SignedStatement,
+    StatementKind, TallyError, TallyReport, verify_polls,
 };
 use crdt_model::{CouncilId, MemberId, SignedGenesis};
 use serde_json::{Map, Value, json};
@@ -235,15 +236,43 @@ impl Bundle {
             ));
         }
         problems.extend(self.unlisted_polls(&replica));
+        // Each session's causal order, from the statements the bundle holds: what tells a ballot
+        // cast after its poll's close from one the close left out.
+        let mut by_session: BTreeMap<SessionId, Vec<&SignedStatement>> = BTreeMap::new();
+        for item in &self.items {
+            if let Item::Statement(st) = item {
+                let s = st.statement();
+                let sid = if matches!(s.kind, StatementKind::OpenSession { .. }) {
+                    st.id()
+                } else {
+                    s.session
+                };
+                by_session.entry(sid).or_default().push(st);
+            }
+        }
+        let pasts: BTreeMap<SessionId, SessionPast<'_>> = by_session
+            .into_iter()
+            .map(|(sid, sts)| (sid, SessionPast::new(sts)))
+            .collect();
+        let nothing = SessionPast::default();
         let polls = self
             .polls
             .iter()
-            .map(|p| PollVerdict {
-                session: p.session,
-                poll: p.poll,
-                title: p.title.clone(),
-                report: verify_poll_bytes(&p.context, &p.open, p.close.as_deref(), &p.ballots),
-                agreement: Some(agreement(p, &replica)),
+            .map(|p| {
+                let past = pasts.get(&p.session).unwrap_or(&nothing);
+                let report = DecodedPoll::decode(&p.open, p.close.as_deref(), &p.ballots, &[])
+                    .and_then(|d| {
+                        verify_polls(&[d.input(&p.context, past)], 1)
+                            .pop()
+                            .unwrap_or(Err(TallyError::NotAPoll))
+                    });
+                PollVerdict {
+                    session: p.session,
+                    poll: p.poll,
+                    title: p.title.clone(),
+                    report,
+                    agreement: Some(agreement(p, &replica)),
+                }
             })
             .collect();
         Verdict {
@@ -497,7 +526,7 @@ pub fn report_json(r: &Result<TallyReport, TallyError>) -> Value {
             "ballot": u.ballot.to_hex(),
             "voter": u.voter.to_hex(),
             "seq": u.seq,
-            "reason": if u.superseded { "superseded" } else { "not-counted" },
+            "reason": u.reason.name(),
         })).collect::<Vec<_>>(),
         "rejected": r.rejected.iter().map(|x| json!({ "item": x.item, "reason": x.reason.name() })).collect::<Vec<_>>(),
         "evidence": r.evidence.iter().map(|e| json!({

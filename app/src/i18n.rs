@@ -367,6 +367,8 @@ messages! {
     CheckCloseCommitment,
     CheckCounts,
     CheckOutcome,
+    CheckAllBallotsCounted,
+    OmittedBallots,
 }
 
 impl Msg {
@@ -485,6 +487,7 @@ impl From<CheckName> for Msg {
             CheckName::CloseCommitment => Msg::CheckCloseCommitment,
             CheckName::Counts => Msg::CheckCounts,
             CheckName::Outcome => Msg::CheckOutcome,
+            CheckName::AllBallotsCounted => Msg::CheckAllBallotsCounted,
         }
     }
 }

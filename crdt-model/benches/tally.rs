@@ -92,6 +92,7 @@ fn main() {
                     voter: v.member_id(),
                     seq: 0,
                     choice: Choice::ALL[i % 3],
+                    seen: vec![open.id()],
                 }
                 .sign(v)
             })
@@ -126,7 +127,7 @@ fn main() {
         .sign(&chair);
         let wire: Vec<Vec<u8>> = ballots.iter().map(|b| b.to_bytes()).collect();
         polls.push(
-            DecodedPoll::decode(&open.to_bytes(), Some(&close.to_bytes()), &wire)
+            DecodedPoll::decode(&open.to_bytes(), Some(&close.to_bytes()), &wire, &[])
                 .unwrap_or_else(|e| panic!("decode: {e}")),
         );
         made += k;
@@ -179,7 +180,12 @@ fn main() {
     let mut raw = f64::MAX;
     for _ in 0..runs {
         let t = Instant::now();
-        let inputs: Vec<_> = polls.iter().map(|p| p.input(&ctx)).collect();
+        let pasts: Vec<_> = polls.iter().map(DecodedPoll::past).collect();
+        let inputs: Vec<_> = polls
+            .iter()
+            .zip(&pasts)
+            .map(|(p, past)| p.input(&ctx, past))
+            .collect();
         let reports = verify_polls(&inputs, threads);
         let dt = t.elapsed().as_secs_f64();
         let bad = reports

@@ -445,6 +445,23 @@ impl Replica {
         })
     }
 
+    /// A ballot for `poll` signed by `key`, naming what this replica has seen of the poll's
+    /// session ([`Session::ballot`]); `None` if no session held here holds the poll. Builds the
+    /// item only: it enters the replica like any received one.
+    pub fn ballot(
+        &self,
+        key: &crate::identity::SecretKey,
+        poll: &PollId,
+        seq: u32,
+        choice: crate::session::Choice,
+    ) -> Option<SignedBallot> {
+        let s = match self.poll_sessions.get(poll) {
+            Some(sid) => self.sessions.get(sid)?,
+            None => self.sessions.values().find(|s| s.get(poll).is_some())?,
+        };
+        Some(s.ballot(key, *poll, seq, choice))
+    }
+
     /// The session holding the statement `poll`, if any.
     fn session_of(&mut self, poll: &PollId) -> Option<SessionId> {
         if let Some(sid) = self.poll_sessions.get(poll) {

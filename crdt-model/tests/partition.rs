@@ -13,7 +13,7 @@ use crdt_model::identity::Device;
 use crdt_model::log::{DocSpec, OpBody};
 use crdt_model::replica::{Item, ItemRejected, Replica};
 use crdt_model::sample::{SampleCouncil, device};
-use crdt_model::session::{AgendaItem, Ballot, Body, Choice, Statement, StatementKind};
+use crdt_model::session::{AgendaItem, Body, Choice, Statement, StatementKind};
 use crdt_model::{DocId, MemberId, OpId, Role, Roles, SecretKey};
 use proptest::prelude::*;
 
@@ -192,17 +192,12 @@ fn sit(p: &mut Peer, t: u64) {
             .filter(|b| b.ballot().voter == me)
             .count() as u32;
         if seq == 0 {
-            let b = Ballot {
-                poll: poll.id,
-                voter: me,
-                seq,
-                choice: if t.is_multiple_of(2) {
-                    Choice::For
-                } else {
-                    Choice::Against
-                },
-            }
-            .sign(&p.key);
+            let choice = if t.is_multiple_of(2) {
+                Choice::For
+            } else {
+                Choice::Against
+            };
+            let b = s.ballot(&p.key, poll.id, seq, choice);
             let _ = s.insert_ballot(b);
         }
     }

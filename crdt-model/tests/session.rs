@@ -7,8 +7,9 @@ mod session_common;
 use crdt_model::hash::Hash;
 use crdt_model::rules::{Base, Counts, MajorityRule, Threshold};
 use crdt_model::session::{
-    Choice, FloorKind, Ignored, ItemStatus, Outcome, Received, Refused, RequestStatus, Session,
-    SignedStatement, Statement, StatementKind, VoterResult, verify_poll,
+    Ballot, Choice, FloorKind, Ignored, ItemStatus, Outcome, Received, Refused, RequestStatus,
+    Session, SignedBallot, SignedStatement, Statement, StatementKind, UncountedReason, VoterResult,
+    verify_poll,
 };
 use crdt_model::{SecretKey, Signature};
 use session_common::{Fixture, T0};
@@ -114,7 +115,7 @@ fn a_ballot_with_a_bad_signature_is_refused() {
     let mut f = Fixture::new();
     f.register(&[1, 2, 3]);
     let (poll, _) = f.open_poll(0);
-    let b = Fixture::ballot(&f.dep(1), poll, 0, Choice::For);
+    let b = f.ballot(&f.dep(1), poll, 0, Choice::For);
     let mut sig = b.signature().0;
     sig[3] ^= 1;
     assert!(matches!(
@@ -129,7 +130,7 @@ fn a_ballot_from_a_member_who_is_not_eligible_is_refused() {
     f.register(&[1, 2, 3]);
     let (poll, _) = f.open_poll(0);
     let d6 = f.dep(6);
-    let b = Fixture::ballot(&d6, poll, 0, Choice::For);
+    let b = f.ballot(&d6, poll, 0, Choice::For);
     assert_eq!(
         f.session.insert_ballot(b),
         Err(Refused::NotEligible(d6.member_id()))
@@ -141,7 +142,7 @@ fn a_ballot_naming_a_statement_that_is_not_a_poll_is_refused() {
     let mut f = Fixture::new();
     let chair = f.chair();
     let st = f.say(&chair, present(&chair));
-    let b = Fixture::ballot(&f.dep(1), st.id(), 0, Choice::For);
+    let b = f.ballot(&f.dep(1), st.id(), 0, Choice::For);
     assert_eq!(f.session.insert_ballot(b), Err(Refused::NotAPoll));
 }
 
@@ -152,7 +153,7 @@ fn an_equivocating_ballot_is_kept_as_evidence_and_neither_counts() {
     let (poll, _) = f.open_poll(0);
     let d1 = f.dep(1);
     let a = f.vote(&d1, poll, 0, Choice::For);
-    let b = Fixture::ballot(&d1, poll, 0, Choice::Against);
+    let b = f.ballot(&d1, poll, 0, Choice::Against);
     assert_eq!(
         f.session.insert_ballot(b),
         Ok(Received::Equivocation { earlier: a.id() })
@@ -172,13 +173,81 @@ fn a_ballot_for_a_poll_not_yet_known_waits_and_then_counts() {
     f.say(&chair, StatementKind::StartItem { item: 0 });
     let open = f.sign(&chair, StatementKind::OpenPoll(f.poll_open(0)));
     let d1 = f.dep(1);
-    let b = Fixture::ballot(&d1, open.id(), 0, Choice::For);
+    let b = f.ballot(&d1, open.id(), 0, Choice::For);
     assert!(matches!(
         f.session.insert_ballot(b.clone()),
         Ok(Received::Pending { .. })
     ));
     f.session.insert(open.clone()).expect("open");
     assert_eq!(f.session.ballots(&open.id()).count(), 1);
+}
+
+#[test]
+fn a_ballot_naming_a_statement_not_yet_held_as_seen_waits_for_it() {
+    let mut f = Fixture::new();
+    f.register(&[1, 2, 3]);
+    let (poll, _) = f.open_poll(0);
+    let d1 = f.dep(1);
+    // Deputy 1 has seen a registration this peer has not received yet.
+    let elsewhere = f.sign(
+        &f.dep(2),
+        StatementKind::Left {
+            member: f.dep(2).member_id(),
+        },
+    );
+    let b = Ballot {
+        poll,
+        voter: d1.member_id(),
+        seq: 0,
+        choice: Choice::For,
+        seen: vec![elsewhere.id()],
+    }
+    .sign(&d1);
+    assert_eq!(
+        f.session.insert_ballot(b.clone()),
+        Ok(Received::Pending {
+            missing: vec![elsewhere.id()]
+        })
+    );
+    assert_eq!(f.session.ballots(&poll).count(), 0);
+    assert_eq!(f.session.insert_ballot(b.clone()), Ok(Received::Duplicate));
+    f.session.insert(elsewhere).expect("registration");
+    assert_eq!(f.session.ballots(&poll).count(), 1);
+}
+
+#[test]
+fn a_ballot_names_its_seen_heads_sorted_distinct_and_at_least_one() {
+    let mut f = Fixture::new();
+    f.register(&[1]);
+    let (poll, _) = f.open_poll(0);
+    let d1 = f.dep(1);
+    let good = f.ballot(&d1, poll, 0, Choice::For);
+    assert_eq!(good.ballot().seen, f.session.write_heads());
+    let wire = good.to_bytes();
+    assert_eq!(SignedBallot::from_bytes(&wire), Ok(good.clone()));
+    // The body's seen list: u32 count at byte 70, then the hashes.
+    let body_at = 4;
+    let with_seen = |seen: &[Hash]| {
+        let mut body = good.body()[..70].to_vec();
+        body.extend((seen.len() as u32).to_be_bytes());
+        for h in seen {
+            body.extend(h.0);
+        }
+        let mut w = (body.len() as u32).to_be_bytes().to_vec();
+        w.extend(&body);
+        w.extend(good.signature().0);
+        w
+    };
+    let (a, b) = (Hash::of(b"a", &[]), Hash::of(b"b", &[]));
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    assert!(SignedBallot::from_bytes(&with_seen(&[lo, hi])).is_ok());
+    for bad in [vec![], vec![hi, lo], vec![lo, lo]] {
+        assert!(
+            SignedBallot::from_bytes(&with_seen(&bad)).is_err(),
+            "seen {bad:?} must not decode"
+        );
+    }
+    assert_eq!(&wire[body_at..body_at + 70], &good.body()[..70]);
 }
 
 #[test]
@@ -537,8 +606,7 @@ fn a_deputy_with_a_conflict_of_interest_is_excluded_from_the_items_polls_and_sho
     assert!(p.recused.contains(&d4.member_id()));
     assert!(!p.eligible.contains(&d4.member_id()));
     assert_eq!(
-        f.session
-            .insert_ballot(Fixture::ballot(&d4, poll, 0, Choice::For)),
+        f.session.insert_ballot(f.ballot(&d4, poll, 0, Choice::For)),
         Err(Refused::NotEligible(d4.member_id()))
     );
     let r = f.session.report(&poll).expect("poll").expect("report");
@@ -684,9 +752,16 @@ fn a_full_poll_verifies_and_the_highest_sequence_number_counts() {
     );
     assert_eq!(c.outcome, Outcome::Adopted);
     let ctx = f.session.context().clone();
-    let r = verify_poll(&ctx, &open, Some(&close), &ballots).expect("report");
+    let statements: Vec<SignedStatement> = f.session.statements().into_iter().cloned().collect();
+    let r = verify_poll(&ctx, &open, Some(&close), &ballots, &statements).expect("report");
     assert!(r.verified(), "{r:?}");
-    assert_eq!(r.uncounted.iter().filter(|u| u.superseded).count(), 3);
+    assert_eq!(
+        r.uncounted
+            .iter()
+            .filter(|u| u.reason == UncountedReason::Superseded)
+            .count(),
+        3
+    );
     assert!(
         r.table
             .contains(&(f.dep(4).member_id(), VoterResult::DidNotVote))

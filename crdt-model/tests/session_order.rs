@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use crdt_model::session::{
     Choice, FloorKind, Session, SessionState, SignedBallot, SignedStatement, StatementKind,
-    TallyReport,
+    TallyReport, UncountedReason,
 };
 use session_common::Fixture;
 
@@ -80,7 +80,7 @@ fn record() -> Recorded {
         f.vote(&d[2], p1, 0, Choice::Abstain),
         f.vote(&d[3], p1, 4, Choice::For),
     ];
-    let eq = Fixture::ballot(&d[2], p1, 0, Choice::Against);
+    let eq = f.ballot(&d[2], p1, 0, Choice::Against);
     f.session
         .insert_ballot(eq.clone())
         .expect("kept as evidence");
@@ -99,8 +99,9 @@ fn record() -> Recorded {
     let (p2, _) = f.open_poll(1);
     ballots.push(f.vote(&d[4], p2, 0, Choice::Against));
     ballots.push(f.vote(&chair, p2, 0, Choice::For));
-    let late = Fixture::ballot(&d[1], p2, 0, Choice::For);
     f.close_poll(p2);
+    // Signed after the close (it names the close as seen): late, not omitted.
+    let late = f.ballot(&d[1], p2, 0, Choice::For);
     f.session.insert_ballot(late.clone()).expect("late ballot");
     ballots.push(late);
     f.say(&chair, StatementKind::CloseSession);
@@ -151,6 +152,7 @@ fn the_recorded_sitting_has_what_the_property_relies_on() {
     assert!(reports.iter().all(TallyReport::verified));
     assert_eq!(reports[0].evidence.len(), 1);
     assert_eq!(reports[1].uncounted.len(), 1);
+    assert_eq!(reports[1].uncounted[0].reason, UncountedReason::Late);
 }
 
 /// The state after each delivery in `order`, each compared with a fresh session that received

@@ -12,7 +12,7 @@ use crdt_model::rules::{Base, MajorityRule, Threshold};
 use crdt_model::sample;
 use crdt_model::session::{
     BodyContext, Choice, PollClose, SignedBallot, SignedStatement, Statement, StatementKind,
-    TallyError, TallyReport, verify_poll_bytes,
+    TallyError, TallyReport, UncountedReason, verify_poll_bytes,
 };
 use crdt_model::{SecretKey, Signature};
 use session_common::Fixture;
@@ -47,7 +47,7 @@ fn report_json(r: &Result<TallyReport, TallyError>) -> Value {
             "ballot": u.ballot.to_hex(),
             "voter": u.voter.to_hex(),
             "seq": u.seq,
-            "reason": if u.superseded { "superseded" } else { "not-counted" },
+            "reason": u.reason.name(),
         })).collect::<Vec<_>>(),
         "rejected": r.rejected.iter().map(|x| json!({ "item": x.item, "reason": x.reason.name() })).collect::<Vec<_>>(),
         "evidence": r.evidence.iter().map(|e| json!({
@@ -76,20 +76,23 @@ struct Vectors {
 }
 
 impl Vectors {
+    #[allow(clippy::too_many_arguments)] // One argument per field of a vector, in file order.
     fn add(
         &mut self,
         name: &str,
         description: &str,
         ctx: &BodyContext,
+        statements: Vec<Vec<u8>>,
         open: Vec<u8>,
         close: Option<Vec<u8>>,
         ballots: Vec<Vec<u8>>,
     ) -> Result<TallyReport, TallyError> {
-        let r = verify_poll_bytes(ctx, &open, close.as_deref(), &ballots);
+        let r = verify_poll_bytes(ctx, &open, close.as_deref(), &ballots, &statements);
         self.out.push(json!({
             "name": name,
             "description": description,
             "context": context_json(ctx),
+            "statements": statements.iter().map(|b| hex(b)).collect::<Vec<_>>(),
             "open": hex(&open),
             "close": close.as_deref().map(hex),
             "ballots": ballots.iter().map(|b| hex(b)).collect::<Vec<_>>(),
@@ -97,6 +100,15 @@ impl Vectors {
         }));
         r
     }
+}
+
+/// The wire bytes of every statement the fixture's session holds, in fold order.
+fn held(f: &Fixture) -> Vec<Vec<u8>> {
+    f.session
+        .statements()
+        .into_iter()
+        .map(SignedStatement::to_bytes)
+        .collect()
 }
 
 fn bytes(bs: &[&SignedBallot]) -> Vec<Vec<u8>> {
@@ -146,6 +158,7 @@ fn build() -> Value {
             "adopted-with-changed-vote",
             "4 of 7 seats vote for (majority of the composition); deputy 2 changed their vote; deputy 5 recused, deputy 6 absent",
             &ctx,
+            held(&f),
             open.to_bytes(),
             Some(close.to_bytes()),
             bytes(&all),
@@ -159,6 +172,7 @@ fn build() -> Value {
         "open-poll",
         "the same ballots without a close: provisional counts, close checks not applicable",
         &ctx,
+        held(&f),
         open.to_bytes(),
         None,
         bytes(&all),
@@ -167,12 +181,12 @@ fn build() -> Value {
 
     // 3. Rejected ballots are listed, checks still pass.
     let other_poll = Hash::of(b"another", &[b"poll"]);
-    let b6 = Fixture::ballot(&d[5], poll, 0, Choice::For);
-    let b_other = Fixture::ballot(&d[0], other_poll, 0, Choice::Against);
-    let b4_forged = forged(&Fixture::ballot(&d[3], poll, 7, Choice::Against));
-    let b3_eq_a = Fixture::ballot(&d[2], poll, 3, Choice::For);
-    let b3_eq_b = Fixture::ballot(&d[2], poll, 3, Choice::Against);
-    let b4_late = Fixture::ballot(&d[3], poll, 5, Choice::Abstain);
+    let b6 = f.ballot(&d[5], poll, 0, Choice::For);
+    let b_other = f.ballot(&d[0], other_poll, 0, Choice::Against);
+    let b4_forged = forged(&f.ballot(&d[3], poll, 7, Choice::Against));
+    let b3_eq_a = f.ballot(&d[2], poll, 3, Choice::For);
+    let b3_eq_b = f.ballot(&d[2], poll, 3, Choice::Against);
+    let b4_late = f.ballot(&d[3], poll, 5, Choice::Abstain);
     let b1_forged_copy = forged(&b1);
     let mut with_junk = bytes(&all);
     with_junk.extend(bytes(&[
@@ -189,8 +203,9 @@ fn build() -> Value {
     let r = v
         .add(
             "rejected-ballots-are-listed",
-            "an absent deputy's ballot, a ballot for another poll, a forged ballot, an equivocation, a ballot not counted, a forged copy of a counted ballot, garbage bytes and a duplicate: all listed, every check passes",
+            "an absent deputy's ballot, a ballot for another poll, a forged ballot, an equivocation, a ballot cast after the close (it names the close among the heads it had seen), a forged copy of a counted ballot, garbage bytes and a duplicate: all listed, every check passes",
             &ctx,
+            held(&f),
             open.to_bytes(),
             Some(close.to_bytes()),
             with_junk,
@@ -198,8 +213,34 @@ fn build() -> Value {
         .expect("valid");
     assert!(r.verified(), "{r:?}");
 
-    // 4. Not adopted.
+    // 4. Late ballots: one naming the close among the heads it had seen, one naming a statement
+    //    that follows the close:   open ─ … ─ close ─ end-item ← b1_later
+    //                                          ↖ b4_late
     f.say(&chair, StatementKind::EndItem { item: 0 });
+    let b1_later = f.ballot(&d[0], poll, 9, Choice::Against);
+    let mut late = all.clone();
+    late.extend([&b4_late, &b1_later]);
+    let r = v
+        .add(
+            "late-ballots-are-not-omissions",
+            "two ballots cast after the close, one naming the close as seen, one naming a statement that follows it: both reported late, every check passes",
+            &ctx,
+            held(&f),
+            open.to_bytes(),
+            Some(close.to_bytes()),
+            bytes(&late),
+        )
+        .expect("valid");
+    assert!(r.verified(), "{r:?}");
+    assert_eq!(
+        r.uncounted
+            .iter()
+            .filter(|u| u.reason == UncountedReason::Late)
+            .count(),
+        2
+    );
+
+    // 5. Not adopted.
     let (poll2, open2) = f.open_poll(1);
     let c1 = f.vote(&chair, poll2, 0, Choice::For);
     let c2 = f.vote(&d[0], poll2, 0, Choice::Against);
@@ -212,6 +253,7 @@ fn build() -> Value {
             "not-adopted",
             "2 for of 7 seats: not adopted; deputies 4 and 5 did not vote",
             &ctx,
+            held(&f),
             open2.to_bytes(),
             Some(close2.to_bytes()),
             bytes(&ballots2),
@@ -219,7 +261,7 @@ fn build() -> Value {
         .expect("valid");
     assert!(r.verified(), "{r:?}");
 
-    // 5. A poll naming another rule: two thirds of the votes cast for and against.
+    // 6. A poll naming another rule: two thirds of the votes cast for and against.
     f.say(&chair, StatementKind::EndItem { item: 1 });
     f.say(&chair, StatementKind::StartItem { item: 2 });
     let mut p3 = f.poll_open(2);
@@ -246,6 +288,7 @@ fn build() -> Value {
             "two-thirds-of-for-and-against",
             "the poll overrides the rule: 2 for, 1 against, 3 abstain; two thirds of 3 is 2: adopted",
             &ctx,
+            held(&f),
             open3.to_bytes(),
             Some(close3.to_bytes()),
             e.iter().map(SignedBallot::to_bytes).collect(),
@@ -260,9 +303,8 @@ fn build() -> Value {
     }
     .sign(&d[0]);
     let bad_poll = bad_open.id();
-    let rebind = |b: &SignedBallot, k: &SecretKey| {
-        Fixture::ballot(k, bad_poll, b.ballot().seq, b.ballot().choice)
-    };
+    let rebind =
+        |b: &SignedBallot, k: &SecretKey| f.ballot(k, bad_poll, b.ballot().seq, b.ballot().choice);
     let rebound: Vec<SignedBallot> = [
         (&b_chair, &chair),
         (&b1, &d[0]),
@@ -281,6 +323,7 @@ fn build() -> Value {
         "invalid-open-statement",
         "the poll is opened by a deputy who is not the chair",
         &ctx,
+        held(&f),
         bad_open.to_bytes(),
         Some(c.to_bytes()),
         rebound.iter().map(SignedBallot::to_bytes).collect(),
@@ -295,6 +338,7 @@ fn build() -> Value {
         "invalid-signatures",
         "the close counts a ballot whose only copy has a forged signature",
         &ctx,
+        held(&f),
         open.to_bytes(),
         Some(close.to_bytes()),
         bytes(&fb),
@@ -304,16 +348,19 @@ fn build() -> Value {
     let mut c = good_close.clone();
     c.counted.retain(|id| *id != b4.id());
     c.counted.push(b_other.id());
-    let other_by_d4 = Fixture::ballot(&d[3], other_poll, 0, Choice::For);
+    let other_by_d4 = f.ballot(&d[3], other_poll, 0, Choice::For);
     c.counted.retain(|id| *id != b_other.id());
     c.counted.push(other_by_d4.id());
     let c = close_by(&mut f, &chair, c);
+    // Deputy 4's ballot for this poll is not given: only the one for another poll is counted.
     let mut bb = all.clone();
+    bb.retain(|b| b.id() != b4.id());
     bb.push(&other_by_d4);
     v.add(
         "invalid-ballots-bound-to-poll",
         "the close counts deputy 4's ballot for another poll",
         &ctx,
+        held(&f),
         open.to_bytes(),
         Some(c.to_bytes()),
         bytes(&bb),
@@ -330,6 +377,7 @@ fn build() -> Value {
         "invalid-eligibility",
         "the close counts a ballot of deputy 6, who was absent at opening",
         &ctx,
+        held(&f),
         open.to_bytes(),
         Some(c.to_bytes()),
         bytes(&bb),
@@ -344,6 +392,7 @@ fn build() -> Value {
         "invalid-one-vote-per-deputy",
         "the close counts both of deputy 2's ballots",
         &ctx,
+        held(&f),
         open.to_bytes(),
         Some(c.to_bytes()),
         bytes(&all),
@@ -355,21 +404,27 @@ fn build() -> Value {
         "invalid-close-statement",
         "the poll is closed by a deputy who is not the chair",
         &ctx,
+        held(&f),
         open.to_bytes(),
         Some(c.to_bytes()),
         bytes(&all),
     )
     .expect("report");
 
-    let mut missing = all.clone();
-    missing.retain(|b| b.id() != b3.id());
+    // The close commits to one id more than the ballots it tallies: its counts still match the
+    // ballots given, only the commitment names a ballot nobody was shown.
+    let mut c = good_close.clone();
+    c.counted
+        .push(Hash::of(b"a ballot", &[b"nobody was shown"]));
+    let c = close_by(&mut f, &chair, c);
     v.add(
         "invalid-close-commitment",
         "the close counts a ballot the verifier was not given",
         &ctx,
+        held(&f),
         open.to_bytes(),
-        Some(close.to_bytes()),
-        bytes(&missing),
+        Some(c.to_bytes()),
+        bytes(&all),
     )
     .expect("report");
 
@@ -381,6 +436,7 @@ fn build() -> Value {
         "invalid-counts",
         "the close claims 5 for and 0 against where the counted ballots say 4 and 1",
         &ctx,
+        held(&f),
         open.to_bytes(),
         Some(c.to_bytes()),
         bytes(&all),
@@ -394,6 +450,7 @@ fn build() -> Value {
         "invalid-outcome-majority",
         "the close declares adopted with 2 for of 7 seats",
         &ctx,
+        held(&f),
         open2.to_bytes(),
         Some(c.to_bytes()),
         bytes(&ballots2),
@@ -407,11 +464,37 @@ fn build() -> Value {
         "invalid-outcome-quorum",
         "the close declares adopted with only 3 members present (quorum is 4)",
         &ctx,
+        held(&f),
         open.to_bytes(),
         Some(c.to_bytes()),
         bytes(&all),
     )
     .expect("report");
+
+    let mut c = good_close.clone();
+    c.counted.retain(|id| *id != b4.id());
+    c.counts.for_ -= 1;
+    c.outcome = crdt_model::session::Outcome::NotAdopted;
+    let c = close_by(&mut f, &chair, c);
+    let r = v
+        .add(
+            "invalid-all-ballots-counted",
+            "the close leaves out deputy 4's ballot, cast before the close (it does not name the close as seen), and declares 3 for: not adopted; counted, it makes 4 for: adopted",
+            &ctx,
+            held(&f),
+            open.to_bytes(),
+            Some(c.to_bytes()),
+            bytes(&all),
+        )
+        .expect("report");
+    assert_eq!(
+        r.uncounted
+            .iter()
+            .filter(|u| u.reason == UncountedReason::Omitted)
+            .map(|u| u.ballot)
+            .collect::<Vec<_>>(),
+        vec![b4.id()]
+    );
 
     let mut truncated = open.to_bytes();
     truncated.truncate(truncated.len() - 1);
@@ -419,6 +502,7 @@ fn build() -> Value {
         "error-malformed-open",
         "the open statement's bytes are cut short",
         &ctx,
+        held(&f),
         truncated,
         None,
         vec![],
@@ -434,6 +518,7 @@ fn build() -> Value {
         "error-not-a-poll",
         "the open statement is a registration",
         &ctx,
+        held(&f),
         present.to_bytes(),
         None,
         vec![],
@@ -467,6 +552,25 @@ fn the_committed_test_vectors_match_what_the_code_produces() {
         committed == text,
         "docs/test-vectors.json is stale: run with UPDATE_VECTORS=1"
     );
+}
+
+#[test]
+fn every_invalid_vector_fails_exactly_one_check() {
+    let v = build();
+    for x in v["vectors"].as_array().expect("list") {
+        let name = x["name"].as_str().unwrap_or("");
+        if !name.starts_with("invalid-") {
+            continue;
+        }
+        let failing: Vec<&str> = x["expected"]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter(|c| c["result"] == "fail")
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(failing.len(), 1, "{name} fails {failing:?}");
+    }
 }
 
 #[test]

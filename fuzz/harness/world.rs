@@ -17,7 +17,7 @@ use crdt_model::log::{DocSpec, OpBody};
 use crdt_model::replica::{Item, Outcome, Replica};
 use crdt_model::sample::{SampleCouncil, device, key};
 use crdt_model::session::{
-    AgendaItem as SessionItem, Ballot, Body, Choice, SessionId, Statement, StatementKind,
+    AgendaItem as SessionItem, Body, Choice, SessionId, Statement, StatementKind,
 };
 use crdt_model::{DocId, MemberId, OpId, SecretKey, SignedGenesis};
 
@@ -321,23 +321,17 @@ impl World {
             Choice::For,
         ];
         for (k, choice) in voters.iter().zip(choices) {
-            let b = Ballot {
-                poll,
-                voter: k.member_id(),
-                seq: 1,
-                choice,
-            }
-            .sign(k);
+            let b = r
+                .session(&session)
+                .expect("the session is open")
+                .ballot(k, poll, 1, choice);
             applied(&mut r, Item::Ballot(b.clone()), "ballot");
             items.push(Item::Ballot(b));
         }
-        let again = Ballot {
-            poll,
-            voter: d[2].member_id(),
-            seq: 2,
-            choice: Choice::For,
-        }
-        .sign(&d[2]);
+        let again = r
+            .session(&session)
+            .expect("the session is open")
+            .ballot(&d[2], poll, 2, Choice::For);
         applied(&mut r, Item::Ballot(again.clone()), "second ballot");
         items.push(Item::Ballot(again));
         let close = r
@@ -509,7 +503,7 @@ pub fn resign(w: &World, item: &Item) -> Option<Item> {
                 return None;
             }
             let k = w.key_of(&b.ballot().voter)?;
-            Some(Item::Ballot(b.ballot().sign(k)))
+            Some(Item::Ballot(b.ballot().clone().sign(k)))
         }
     }
 }

@@ -50,6 +50,7 @@ fn signature_check_us(key: &crdt_model::SecretKey, poll: PollId) -> Result<f64, 
         voter: key.member_id(),
         seq: u32::MAX,
         choice: Choice::Abstain,
+        seen: vec![poll],
     }
     .sign(key);
     let n = 2000;

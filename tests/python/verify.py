@@ -51,7 +51,10 @@ CHOICES = ["for", "against", "abstain"]
 CHECKS = [
     "open-statement", "signatures", "ballots-bound-to-poll", "eligibility",
     "one-vote-per-deputy", "close-statement", "close-commitment", "counts", "outcome",
+    "all-ballots-counted",
 ]
+MAX_SEEN = 1024
+MAX_BALLOT_BODY = 70 + 4 + 32 * MAX_SEEN
 
 DEFAULT_VECTORS = Path(__file__).resolve().parent.parent.parent / "docs" / "test-vectors.json"
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # the vectors are 130 KB; parsing takes up to ~25x
@@ -241,13 +244,16 @@ def decode_statement(data):
 
 
 def decode_ballot(data):
-    body, sig = wire(data, 70)
+    body, sig = wire(data, MAX_BALLOT_BODY)
     r = Reader(body)
     if r.u8() != 1:
         raise Malformed("version")
     b = {"poll": r.h(), "voter": r.h(), "seq": r.u32(), "choice": r.u8()}
     if b["choice"] > 2:
         raise Malformed("choice")
+    b["seen"] = r.sorted_list(MAX_SEEN, r.h)
+    if not b["seen"]:
+        raise Malformed("a ballot names at least one session head")
     r.end()
     b["id"] = sha(ID_BALLOT, body)
     b["body"] = body
@@ -267,7 +273,50 @@ def hx(b):
     return b.hex()
 
 
-def verify(ctx, open_hex, close_hex, ballots_hex):
+def reaches(parents, target, memo, heads):
+    """Whether `target` is among `heads` or their ancestors, following the parents of the
+    statements held (`parents`: id -> list of ids); `memo` is shared by the questions about one
+    target. Iterative: a session may be deeper than Python's recursion limit."""
+    for start in heads:
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            if node == target:
+                memo[node] = True
+                stack.pop()
+                continue
+            pending = [p for p in parents.get(node, ()) if p not in memo]
+            if any(memo.get(p) for p in parents.get(node, ())):
+                memo[node] = True
+                stack.pop()
+            elif not pending:
+                memo[node] = False
+                stack.pop()
+            else:
+                stack.extend(pending)
+        if memo.get(start):
+            return True
+    return False
+
+
+def session_parents(statements_hex, extra):
+    """id -> parents of every statement that decodes, for the late / omitted distinction."""
+    parents = {}
+    for h in statements_hex:
+        try:
+            st = decode_statement(bytes.fromhex(h))
+        except Malformed:
+            continue
+        parents[st["id"]] = st["parents"]
+    for st in extra:
+        parents[st["id"]] = st["parents"]
+    return parents
+
+
+def verify(ctx, open_hex, close_hex, ballots_hex, statements_hex=()):
     council = bytes.fromhex(ctx["council"])
     seats = ctx["seats"]
     quorum = THRESHOLDS.index(ctx["quorum"])
@@ -454,13 +503,22 @@ def verify(ctx, open_hex, close_hex, ballots_hex):
             if v not in votes or b["seq"] > votes[v][0]:
                 votes[v] = (b["seq"], b["choice"])
         counted_set = set(cl["counted"]) if is_close else set()
+        parents = session_parents(statements_hex, [op, cl])
+        memo = {}
         for bid in sorted(valid):
             if bid in counted_set:
                 continue
             b = valid[bid]
-            sup = b["voter"] in best and best[b["voter"]] > b["seq"]
+            if b["voter"] in best and best[b["voter"]] > b["seq"]:
+                reason = "superseded"
+            elif reaches(parents, cl["id"], memo, b["seen"]):
+                reason = "late"
+            else:
+                reason = "omitted"
             uncounted.append({"ballot": hx(bid), "voter": hx(b["voter"]), "seq": b["seq"],
-                              "reason": "superseded" if sup else "not-counted"})
+                              "reason": reason})
+        omitted = ["ballot:" + u["ballot"] for u in uncounted if u["reason"] == "omitted"]
+        checks["all-ballots-counted"] = result(omitted, is_close)
         outcome = ["not-adopted", "adopted"][cl["outcome"]] if is_close else None
         ids = cl["counted"] if is_close else []
         counted_hash = hx(sha(ID_COUNTED, b"".join(sorted(ids))))
@@ -733,6 +791,8 @@ def want_poll_input(v, where):
     if v["close"] is not None:
         want_hex(v["close"], where + ".close")
     want_hex_list(v["ballots"], where + ".ballots")
+    if "statements" in v:
+        want_hex_list(v["statements"], where + ".statements")
 
 
 def read_vectors(path, max_bytes):
@@ -752,8 +812,8 @@ def read_vectors(path, max_bytes):
             want_int(k["n"], w + ".n")
     for i, v in enumerate(want_array(doc["vectors"], "vectors")):
         w = "vectors[%d]" % i
-        want_object(v, w, ("name", "description", "context", "open", "close", "ballots",
-                           "expected"))
+        want_object(v, w, ("name", "description", "context", "statements", "open", "close",
+                           "ballots", "expected"))
         want_str(v["name"], w + ".name")
         want_str(v["description"], w + ".description")
         want_poll_input(v, w)
@@ -855,10 +915,23 @@ def verify_bundle(path, max_bytes):
     if council is None:
         print("%s: not a bundle: %s" % (show(str(path), 200), why))
         return EXIT_FAILED
+    # Each session's statements, from the items (tag 2): what tells a late ballot from an
+    # omitted one.
+    by_session = {}
+    for h in doc["items"]:
+        if not h.startswith("02"):
+            continue
+        try:
+            st = decode_statement(bytes.fromhex(h[2:]))
+        except Malformed:
+            continue
+        sid = st["id"] if st["kind"] == 0 else st["session"]
+        by_session.setdefault(hx(sid), []).append(h[2:])
     verified = failed = 0
     for p in doc["polls"]:
         problems = council_problems(council, p)
-        report = verify(p["context"], p["open"], p["close"], p["ballots"])
+        report = verify(p["context"], p["open"], p["close"], p["ballots"],
+                        by_session.get(p["session"], []))
         if "error" not in report and report["poll"] != p["poll"]:
             problems.append("the poll id is not the open statement's id")
         ok = "error" not in report and report["verified"] and not problems
@@ -877,7 +950,7 @@ def verify_vectors(path, max_bytes):
     doc = read_vectors(path, max_bytes)
     passed = failed = 0
     for v in doc["vectors"]:
-        got = verify(v["context"], v["open"], v["close"], v["ballots"])
+        got = verify(v["context"], v["open"], v["close"], v["ballots"], v["statements"])
         if same(got, v["expected"]):
             passed += 1
         else:

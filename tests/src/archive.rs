@@ -18,7 +18,7 @@ use crdt_model::log::{CommitteeId, OpRejected};
 use crdt_model::replica::{Item, ItemRejected};
 use crdt_model::sample::{SampleCouncil, device};
 use crdt_model::session::{
-    AgendaItem, Ballot, Body, Choice, PollId, Refused, SessionId, Statement, StatementKind,
+    AgendaItem, Body, Choice, PollId, Refused, SessionId, Statement, StatementKind,
 };
 use crdt_model::{DocId, DocSpec, DraftStatus, OpBody, SecretKey};
 use rand::rngs::StdRng;
@@ -483,13 +483,11 @@ impl Generator<'_> {
                     1 => Choice::Abstain,
                     _ => Choice::For,
                 };
-                let b = Ballot {
-                    poll,
-                    voter: k.member_id(),
-                    seq: 1,
-                    choice,
-                }
-                .sign(k);
+                let b = self
+                    .node
+                    .replica()
+                    .ballot(k, &poll, 1, choice)
+                    .ok_or(ArchiveError::Missing("the poll"))?;
                 self.node.apply(Item::Ballot(b.clone()))?;
                 items.push(Item::Ballot(b));
                 made += 1;

@@ -183,8 +183,7 @@ pub mod act {
     use crdt_model::hash::Hash;
     use crdt_model::replica::Item;
     use crdt_model::session::{
-        AgendaItem, Ballot, Body, Choice, PollId, SessionId, SignedStatement, Statement,
-        StatementKind,
+        AgendaItem, Body, Choice, PollId, SessionId, SignedStatement, Statement, StatementKind,
     };
     use crdt_model::{DocId, SecretKey};
 
@@ -268,13 +267,9 @@ pub mod act {
         seq: u32,
         choice: Choice,
     ) -> Result<()> {
-        let b = Ballot {
-            poll,
-            voter: key.member_id(),
-            seq,
-            choice,
-        }
-        .sign(key);
+        let b = node
+            .with_node(|n| n.replica().ballot(key, &poll, seq, choice))
+            .ok_or_else(|| "the poll is not held".to_string())?;
         node.submit(Item::Ballot(b)).map_err(|e| e.to_string())?;
         Ok(())
     }

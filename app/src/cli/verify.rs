@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use crdt_model::MemberId;
 use crdt_model::replica::Replica;
-use crdt_model::session::{CheckResult, TallyReport};
+use crdt_model::session::{CheckResult, TallyReport, UncountedReason};
 
 use super::{CliError, warn_if_loosened};
 use crate::bundle::{Bundle, PollVerdict, Verdict};
@@ -211,10 +211,12 @@ fn print_report(v: &Verdict, r: &TallyReport, out: &mut dyn Write) -> std::io::R
         writeln!(out, "    {:<13} {}", result.name(), who(v, member))?;
     }
     for u in &r.uncounted {
-        let reason = if u.superseded {
-            "superseded by a later ballot"
-        } else {
-            "not counted"
+        let reason = match u.reason {
+            UncountedReason::Superseded => "superseded by a later ballot",
+            UncountedReason::Late => "cast after the close (its voter had seen the close)",
+            UncountedReason::Omitted => {
+                "OMITTED: cast before the close (its voter had not seen it), left out by the close"
+            }
         };
         writeln!(
             out,

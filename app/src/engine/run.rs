@@ -4,7 +4,7 @@ use crdt_model::document::{AgendaItem as DocAgendaItem, Edit, EditError, TextFie
 use crdt_model::hash::Hash;
 use crdt_model::log::{AmendmentStatus, LogOp, SignedOp};
 use crdt_model::replica::Item;
-use crdt_model::session::{AgendaItem, Ballot, Body, SessionId, Statement, StatementKind};
+use crdt_model::session::{AgendaItem, Body, SessionId, Statement, StatementKind};
 use crdt_model::{DocId, DocSpec, OpBody};
 
 use super::{Command, CommandError, Engine, SessionAct};
@@ -147,7 +147,8 @@ impl Engine {
                 choice,
             } => {
                 let me = self.me();
-                let seq = self.read(|r| {
+                let key = self.device.key().clone();
+                let ballot = self.read(|r| {
                     let s = r
                         .session(&session)
                         .ok_or(CommandError::Unknown("session"))?;
@@ -162,19 +163,16 @@ impl Engine {
                                 .into(),
                         ));
                     }
-                    Ok(s.ballots(&poll)
+                    let seq = s
+                        .ballots(&poll)
                         .filter(|b| b.ballot().voter == me)
-                        .map(|b| b.ballot().seq + 1)
+                        .map(|b| b.ballot().seq.saturating_add(1))
                         .max()
-                        .unwrap_or(0))
+                        .unwrap_or(0);
+                    // Signed on what this device has seen of the session: a close it has not
+                    // seen cannot then excuse leaving this ballot out.
+                    Ok(s.ballot(&key, poll, seq, choice))
                 })?;
-                let ballot = Ballot {
-                    poll,
-                    voter: me,
-                    seq,
-                    choice,
-                }
-                .sign(self.device.key());
                 let id = ballot.id();
                 self.backend.submit(Item::Ballot(ballot))?;
                 Ok(Some(id))

@@ -240,6 +240,8 @@ pub(super) fn text(m: Msg) -> &'static str {
         CheckCloseCommitment => "Всички отчетени гласове са известни",
         CheckCounts => "Броят съответства на гласовете",
         CheckOutcome => "Резултатът следва от правилото и броя",
+        CheckAllBallotsCounted => "Всяка бюлетина, подадена преди закриването, е отчетена",
+        OmittedBallots => "Бюлетини, подадени преди закриването и неотчетени",
         Search => "Търсене",
         SearchResults => "Резултати от търсенето",
         SearchUnavailable => "Търсенето не е достъпно на това устройство",

@@ -236,6 +236,8 @@ pub(super) fn text(m: Msg) -> &'static str {
         CheckCloseCommitment => "Every counted ballot is known",
         CheckCounts => "The counts match the ballots",
         CheckOutcome => "The outcome follows from the rule and the counts",
+        CheckAllBallotsCounted => "Every ballot cast before the close is counted",
+        OmittedBallots => "Ballots cast before the close and not counted",
         Search => "Search",
         SearchResults => "Search results",
         SearchUnavailable => "Search is not available on this device",

@@ -244,6 +244,8 @@ pub(super) fn text(m: Msg) -> &'static str {
         CheckCloseCommitment => "Усі враховані голоси відомі",
         CheckCounts => "Підсумки відповідають голосам",
         CheckOutcome => "Результат випливає з правила й підсумків",
+        CheckAllBallotsCounted => "Кожен бюлетень, поданий до закриття, враховано",
+        OmittedBallots => "Бюлетені, подані до закриття й не враховані",
         Search => "Пошук",
         SearchResults => "Результати пошуку",
         SearchUnavailable => "Пошук недоступний на цьому пристрої",

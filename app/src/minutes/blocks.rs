@@ -392,6 +392,10 @@ fn poll_blocks(out: &mut Vec<Block>, p: &PollRecord, lang: Lang, w: &Words) {
     if p.uncounted > 0 {
         check.push_str(&format!("; {} {}", w.uncounted, p.uncounted));
     }
+    if !p.omitted.is_empty() {
+        let names: Vec<&str> = p.omitted.iter().map(|o| o.name.as_str()).collect();
+        check.push_str(&format!("; {} {}", w.omitted, names.join(", ")));
+    }
     if p.rejected > 0 {
         check.push_str(&format!("; {} {}", w.rejected, p.rejected));
     }

@@ -173,6 +173,9 @@ pub struct PollRecord {
     pub counted_hash: Option<Hash>,
     /// Valid ballots the close did not count (changed votes, late ballots).
     pub uncounted: usize,
+    /// Whose valid ballots, cast before the close, the close left out (the poll then does not
+    /// verify): named, so the dispute is in the minutes.
+    pub omitted: Vec<Person>,
     /// Ballots rejected by the verification.
     pub rejected: usize,
 }

@@ -14,7 +14,7 @@ use crdt_model::replica::Replica;
 use crdt_model::rules::Counts;
 use crdt_model::session::{
     Body, CheckResult, ItemStatus, Outcome, PollState, Session, SessionId, StatementId,
-    StatementKind, VoterResult,
+    StatementKind, UncountedReason, VoterResult,
 };
 use crdt_model::{DocId, MemberId, Roles};
 
@@ -415,6 +415,15 @@ fn poll_record(replica: &Replica, s: &Session, names: &Names<'_>, p: &PollState)
                 0,
             ),
         };
+    let omitted: Vec<Person> = match &report {
+        Some(Ok(r)) => r
+            .uncounted
+            .iter()
+            .filter(|u| u.reason == UncountedReason::Omitted)
+            .map(|u| names.person(&u.voter))
+            .collect(),
+        _ => Vec::new(),
+    };
     if let Some(close) = &p.close {
         counts = close.counts;
     }
@@ -449,6 +458,7 @@ fn poll_record(replica: &Replica, s: &Session, names: &Names<'_>, p: &PollState)
         failed_checks,
         counted_hash,
         uncounted,
+        omitted,
         rejected,
     }
 }

@@ -8,7 +8,7 @@ use crdt_model::document::{ChangeHash, TextField};
 use crdt_model::hash::Hash;
 use crdt_model::replica::Replica;
 use crdt_model::session::{
-    Choice, ItemStatus, Outcome, PollState, Session, SessionId, VoterResult,
+    Choice, ItemStatus, Outcome, PollState, Session, SessionId, UncountedReason, VoterResult,
 };
 use crdt_model::{DocId, DocSpec, DraftStatus};
 
@@ -443,6 +443,21 @@ fn poll_page(
             let _ = writeln!(b, "<p class=\"verified\">✔ {}</p>", w.verified);
         } else {
             let _ = writeln!(b, "<p class=\"failed\">✖ {}</p>", w.not_verified);
+        }
+        let mut omitted: Vec<String> = rep
+            .uncounted
+            .iter()
+            .filter(|u| u.reason == UncountedReason::Omitted)
+            .map(|u| name_of(state, &u.voter))
+            .collect();
+        omitted.sort();
+        if !omitted.is_empty() {
+            let _ = writeln!(
+                b,
+                "<p class=\"failed\">{}: {}</p>",
+                w.omitted,
+                esc(&omitted.join(", "))
+            );
         }
         let mut table: Vec<(String, VoterResult)> = rep
             .table

@@ -491,6 +491,16 @@ fn poll_panel(ui: &mut Ui, cx: &mut Cx<'_>, view: &SessionView, poll: &PollView)
         result.verified,
         18.0,
     );
+    if !result.omitted.is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "{}: {}",
+                cx.tr(Msg::OmittedBallots),
+                result.omitted.join(", ")
+            ))
+            .color(good_bad(ui, false)),
+        );
+    }
     if !result.failed.is_empty() {
         ui.label(cx.tr(Msg::FailedChecks));
         for (check, offending) in &result.failed {

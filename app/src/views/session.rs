@@ -6,7 +6,7 @@ use crdt_model::replica::Replica;
 use crdt_model::rules::Counts;
 use crdt_model::session::{
     CheckName, CheckResult, Choice, FloorKind, ItemStatus, Outcome, PollId, RequestStatus,
-    SessionId, StatementId, VoterResult,
+    SessionId, StatementId, UncountedReason, VoterResult,
 };
 
 use super::name_of;
@@ -76,6 +76,8 @@ pub struct ResultView {
     pub verified: bool,
     /// The checks that failed, with what offends.
     pub failed: Vec<(CheckName, Vec<String>)>,
+    /// Whose ballots, cast before the close, the close left out, by name.
+    pub omitted: Vec<String>,
 }
 
 /// A poll.
@@ -190,6 +192,12 @@ pub fn session(r: &Replica, id: &SessionId, me: &MemberId, now_ms: u64) -> Optio
                             CheckResult::Fail(off) => Some((*n, off.clone())),
                             _ => None,
                         })
+                        .collect(),
+                    omitted: rep
+                        .uncounted
+                        .iter()
+                        .filter(|u| u.reason == UncountedReason::Omitted)
+                        .map(|u| name_of(roster, &u.voter))
                         .collect(),
                 })
             } else {

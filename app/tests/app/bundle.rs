@@ -15,7 +15,7 @@ use crdt_model::log::{DocSpec, OpBody};
 use crdt_model::replica::{Item, Replica};
 use crdt_model::sample::{self, SampleCouncil};
 use crdt_model::session::{
-    AgendaItem, Ballot, Body, Choice, PollId, SessionId, SignedBallot, Statement, StatementKind,
+    AgendaItem, Body, Choice, PollId, SessionId, SignedBallot, Statement, StatementKind,
 };
 use crdt_model::{DocId, SecretKey};
 use serde_json::Value;
@@ -120,13 +120,10 @@ impl Sample {
     }
 
     fn vote(&mut self, key: &SecretKey, poll: PollId, seq: u32, choice: Choice) {
-        let b = Ballot {
-            poll,
-            voter: key.member_id(),
-            seq,
-            choice,
-        }
-        .sign(key);
+        let b = self
+            .replica
+            .ballot(key, &poll, seq, choice)
+            .expect("the poll is held");
         self.replica
             .session_mut(&self.session)
             .expect("session")
@@ -420,7 +417,7 @@ fn verify_json_prints_each_report_in_the_shape_of_the_format() {
     ] {
         assert!(reports[0].get(key).is_some(), "{key} in {}", reports[0]);
     }
-    assert_eq!(reports[0]["checks"].as_array().map(Vec::len), Some(9));
+    assert_eq!(reports[0]["checks"].as_array().map(Vec::len), Some(10));
     assert_eq!(reports[0]["outcome"], "adopted");
     assert_eq!(reports[1]["outcome"], "not-adopted");
     assert_eq!(v["verified"], 2);

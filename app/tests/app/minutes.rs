@@ -19,7 +19,7 @@ use crdt_model::log::{DocSpec, OpBody};
 use crdt_model::replica::{Item, Replica};
 use crdt_model::sample::{self, SampleCouncil};
 use crdt_model::session::{
-    AgendaItem, Ballot, Body, Choice, FloorKind, PollId, SessionId, Statement, StatementKind,
+    AgendaItem, Body, Choice, FloorKind, PollId, SessionId, Statement, StatementKind,
 };
 use crdt_model::{DocId, SecretKey};
 
@@ -120,13 +120,10 @@ impl Sample {
     }
 
     fn vote(&mut self, key: &SecretKey, poll: PollId, seq: u32, choice: Choice) {
-        let b = Ballot {
-            poll,
-            voter: key.member_id(),
-            seq,
-            choice,
-        }
-        .sign(key);
+        let b = self
+            .replica
+            .ballot(key, &poll, seq, choice)
+            .expect("the poll is held");
         self.replica
             .session_mut(&self.session)
             .expect("session")
@@ -900,4 +897,120 @@ fn a_decision_the_tally_does_not_support_is_not_listed_as_adopted() {
         "listed as adopted although the tally fails: {:?}",
         m.decisions.iter().map(|d| &d.title).collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn a_ballot_the_close_left_out_is_named_in_the_minutes_the_screen_and_the_site() {
+    // A second sitting: deputies 1–3 vote for, deputy 4 against; the chair's close leaves
+    // out deputy 3's ballot, which had not seen the close, and declares 2 for, 1 against.
+    let mut s = sample();
+    let open = Statement {
+        council: s.replica.log().council_id(),
+        session: Hash::default(),
+        author: s.council.chair.member_id(),
+        parents: vec![],
+        time_ms: T0 + 10_000_000,
+        kind: StatementKind::OpenSession {
+            body: Body::Council,
+            log_heads: s.replica.log().heads(),
+            label: "Сесія 13".into(),
+            items: vec![AgendaItem {
+                title: "Про ремонт школи № 3".into(),
+                doc: Some(s.school),
+            }],
+        },
+    }
+    .sign(&s.council.chair);
+    s.session = open.id();
+    s.t = T0 + 10_000_000;
+    s.replica.receive(Item::Statement(open)).expect("opened");
+    let chair = s.chair();
+    s.present(&chair, &chair);
+    for n in 1..=4 {
+        let d = s.dep(n);
+        s.present(&d, &d);
+    }
+    s.say(&chair, StatementKind::StartItem { item: 0 });
+    let school = s.school;
+    let poll = s.poll(0, school, "Виділити кошти на ремонт школи № 3");
+    for (n, choice) in [
+        (1, Choice::For),
+        (2, Choice::For),
+        (3, Choice::For),
+        (4, Choice::Against),
+    ] {
+        let d = s.dep(n);
+        s.vote(&d, poll, 0, choice);
+    }
+    let d3 = s.dep(3).member_id();
+    let session = s.replica.session(&s.session).expect("session");
+    let left_out = session
+        .ballots(&poll)
+        .find(|b| b.ballot().voter == d3)
+        .map(|b| b.id())
+        .expect("deputy 3 voted");
+    let mut close = session.poll_close(&poll).expect("poll known");
+    close.counted.retain(|id| *id != left_out);
+    close.counts.for_ -= 1;
+    s.say(&chair, StatementKind::ClosePoll(close));
+
+    let m = minutes::minutes(&s.replica, &s.session).expect("minutes");
+    let md = minutes::markdown(&m, Lang::Uk);
+    assert!(
+        md.contains("бюлетені, подані до закриття й пропущені ним: Депутат 3"),
+        "{md}"
+    );
+    let p = m
+        .items
+        .iter()
+        .flat_map(|i| &i.polls)
+        .find(|p| p.id == poll)
+        .expect("the poll is in the minutes");
+    assert!(!p.verified);
+    assert_eq!(
+        p.omitted
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Депутат 3"]
+    );
+
+    let view = council_app::views::session(&s.replica, &s.session, &d3, s.t).expect("session view");
+    let result = view
+        .polls
+        .iter()
+        .find(|p| p.id == poll)
+        .and_then(|p| p.result.as_ref())
+        .expect("closed poll");
+    assert!(!result.verified);
+    assert_eq!(result.omitted, ["Депутат 3"]);
+
+    let site = tempfile::tempdir().expect("dir");
+    council_app::publish::publish(&s.replica, site.path(), Lang::Uk, &mut |_| {})
+        .expect("published");
+    let pages: String = walk(site.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    assert!(
+        pages.contains("Бюлетені, подані до закриття голосування й не враховані: Депутат 3"),
+        "the site names the omitted ballot's voter"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

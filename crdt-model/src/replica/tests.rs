@@ -29,12 +29,14 @@ impl Sitting {
     }
 }
 
+/// A ballot naming only its poll as seen (for polls this test's replica may not hold).
 fn ballot(key: &SecretKey, poll: PollId, seq: u32, choice: Choice) -> SignedBallot {
     Ballot {
         poll,
         voter: key.member_id(),
         seq,
         choice,
+        seen: vec![poll],
     }
     .sign(key)
 }
@@ -85,11 +87,11 @@ fn record() -> Sitting {
     let p = s.poll_open(0, Hash::of(b"doc", &[b"budget"]), vec![], "Бюджет", None);
     let poll = say(&mut s, &chair, StatementKind::OpenPoll(p)).id();
     let mut ballots = vec![
-        ballot(&chair, poll, 0, Choice::For),
-        ballot(&d[0], poll, 0, Choice::Against),
-        ballot(&d[0], poll, 1, Choice::For),
-        ballot(&d[1], poll, 0, Choice::For),
-        ballot(&d[2], poll, 0, Choice::Abstain),
+        s.ballot(&chair, poll, 0, Choice::For),
+        s.ballot(&d[0], poll, 0, Choice::Against),
+        s.ballot(&d[0], poll, 1, Choice::For),
+        s.ballot(&d[1], poll, 0, Choice::For),
+        s.ballot(&d[2], poll, 0, Choice::Abstain),
     ];
     for b in &ballots {
         s.insert_ballot(b.clone()).expect("ballot accepted");
@@ -97,7 +99,7 @@ fn record() -> Sitting {
     let close = s.poll_close(&poll).expect("poll known");
     say(&mut s, &chair, StatementKind::ClosePoll(close));
     // A ballot that arrives after the close: held, not counted.
-    let late = ballot(&d[3], poll, 0, Choice::Against);
+    let late = s.ballot(&d[3], poll, 0, Choice::Against);
     s.insert_ballot(late.clone()).expect("late ballot held");
     ballots.push(late);
     say(&mut s, &chair, StatementKind::EndItem { item: 0 });
@@ -254,7 +256,7 @@ fn a_refused_ballot_is_not_in_items() {
     let before = r.items().len();
     // The observer has no vote; deputy 6 did not register, so is not in the poll's snapshot.
     for key in [&sit.council.observer, &sit.council.deputies[5]] {
-        let b = ballot(key, sit.poll, 0, Choice::For);
+        let b = sit.session.ballot(key, sit.poll, 0, Choice::For);
         let err = r.receive(Item::Ballot(b.clone())).expect_err("refused");
         assert_eq!(
             err,

@@ -6,7 +6,7 @@ use crate::encoding::{DecodeError, Reader, Writer};
 use crate::hash::Hash;
 use crate::identity::{Domain, MemberId, SecretKey, Signature, SignatureError, verify};
 
-use super::statement::PollId;
+use super::statement::{PollId, StatementId};
 
 /// A ballot's id: the hash of its signed body.
 pub type BallotId = Hash;
@@ -15,8 +15,10 @@ pub type BallotId = Hash;
 pub const BALLOT_ID_PREFIX: &[u8] = b"council/v1/id/ballot\0";
 /// Version byte that starts every ballot body.
 pub const BALLOT_VERSION: u8 = 1;
-/// Length of a ballot body: version, poll, voter, sequence number, choice.
-pub const BALLOT_BODY_LEN: usize = 1 + 32 + 32 + 4 + 1;
+/// Most session heads a ballot names as `seen` (as many as a statement names as parents).
+pub const MAX_SEEN: usize = crate::log::MAX_PARENTS;
+/// Longest ballot body: version, poll, voter, sequence number, choice, and `seen` at its bound.
+pub const MAX_BALLOT_BODY: usize = 1 + 32 + 32 + 4 + 1 + 4 + 32 * MAX_SEEN;
 
 /// A voter's choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,7 +47,7 @@ impl Choice {
 }
 
 /// An unsigned ballot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ballot {
     /// The poll.
     pub poll: PollId,
@@ -55,13 +57,17 @@ pub struct Ballot {
     pub seq: u32,
     /// The choice.
     pub choice: Choice,
+    /// The session heads the voter's device held when it signed (sorted, distinct, 1 to
+    /// [`MAX_SEEN`]): what the voter had seen. A ballot that had seen the poll's close is *late*;
+    /// one that had not cannot be excused as late, so a close that leaves it out *omits* it.
+    pub seen: Vec<StatementId>,
 }
 
 /// A signed ballot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedBallot {
     ballot: Ballot,
-    body: [u8; BALLOT_BODY_LEN],
+    body: Vec<u8>,
     id: BallotId,
     signature: Signature,
 }
@@ -76,14 +82,17 @@ pub enum BallotDecodeError {
 }
 
 impl Ballot {
-    fn encode(&self) -> [u8; BALLOT_BODY_LEN] {
-        let mut b = [0u8; BALLOT_BODY_LEN];
-        b[0] = BALLOT_VERSION;
-        b[1..33].copy_from_slice(&self.poll.0);
-        b[33..65].copy_from_slice(self.voter.as_bytes());
-        b[65..69].copy_from_slice(&self.seq.to_be_bytes());
-        b[69] = self.choice as u8;
-        b
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(BALLOT_VERSION)
+            .hash(&self.poll)
+            .raw(self.voter.as_bytes())
+            .u32(self.seq)
+            .u8(self.choice as u8)
+            .list(&self.seen, |w, h| {
+                w.hash(h);
+            });
+        w.finish()
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
@@ -109,23 +118,41 @@ impl Ballot {
                 });
             }
         };
+        let seen = r.list("seen", MAX_SEEN, |r| r.hash("seen"))?;
+        if seen.is_empty() {
+            return Err(DecodeError::Invalid {
+                what: "seen",
+                why: "a ballot names at least one session head",
+            });
+        }
+        if !seen.windows(2).all(|w| w[0] < w[1]) {
+            return Err(DecodeError::Invalid {
+                what: "seen",
+                why: "hashes must be sorted and distinct",
+            });
+        }
         r.finish()?;
         Ok(Ballot {
             poll,
             voter,
             seq,
             choice,
+            seen,
         })
     }
 
-    /// Signs the ballot with the voter's key.
-    pub fn sign(self, key: &SecretKey) -> SignedBallot {
+    /// Signs the ballot with the voter's key; `seen` is sorted and deduplicated first, so the
+    /// ballot has its one canonical form.
+    pub fn sign(mut self, key: &SecretKey) -> SignedBallot {
+        self.seen.sort();
+        self.seen.dedup();
         let body = self.encode();
         let signature = key.sign(Domain::Ballot, &body);
+        let id = Hash::of(BALLOT_ID_PREFIX, &[&body]);
         SignedBallot {
             ballot: self,
             body,
-            id: Hash::of(BALLOT_ID_PREFIX, &[&body]),
+            id,
             signature,
         }
     }
@@ -172,15 +199,13 @@ impl SignedBallot {
     /// Parses [`SignedBallot::to_bytes`]. Does not verify the signature.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BallotDecodeError> {
         let mut r = Reader::new(bytes);
-        let body = r.bytes("ballot", BALLOT_BODY_LEN)?;
+        let body = r.bytes("ballot", MAX_BALLOT_BODY)?;
         let signature = Signature(r.array("signature")?);
         r.finish()?;
         let ballot = Ballot::decode(body)?;
-        let mut b = [0u8; BALLOT_BODY_LEN];
-        b.copy_from_slice(body);
         Ok(SignedBallot {
             ballot,
-            body: b,
+            body: body.to_vec(),
             id: Hash::of(BALLOT_ID_PREFIX, &[body]),
             signature,
         })

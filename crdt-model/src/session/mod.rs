@@ -9,15 +9,18 @@
 
 mod ballot;
 mod context;
+mod past;
 mod state;
 mod statement;
 mod tally;
 mod verify;
 
 pub use ballot::{
-    BALLOT_ID_PREFIX, BALLOT_VERSION, Ballot, BallotDecodeError, BallotId, Choice, SignedBallot,
+    BALLOT_ID_PREFIX, BALLOT_VERSION, Ballot, BallotDecodeError, BallotId, Choice, MAX_BALLOT_BODY,
+    MAX_SEEN, SignedBallot,
 };
 pub use context::BodyContext;
+pub use past::{Reaching, SessionPast};
 pub use state::{
     FloorRequest, FromLogError, Ignored, ItemState, ItemStatus, PollState, Received, Refused,
     Registration, RequestStatus, Session, SessionState,
@@ -29,7 +32,7 @@ pub use statement::{
 };
 pub use tally::{
     BallotRejection, COUNTED_PREFIX, CheckName, CheckResult, DecodedPoll, Equivocation, PollInput,
-    Rejected, TallyError, TallyReport, Uncounted, VoterResult, counted_hash, verify_poll,
-    verify_poll_bytes, verify_polls,
+    Rejected, TallyError, TallyReport, Uncounted, UncountedReason, VoterResult, counted_hash,
+    verify_poll, verify_poll_bytes, verify_polls,
 };
 pub use verify::{SigJob, verify_all};

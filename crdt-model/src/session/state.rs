@@ -16,8 +16,9 @@ use crate::identity::{MemberId, SecretKey, SignatureError};
 use crate::log::{CouncilLog, DocId, MissingOps, Unauthorized};
 use crate::rules::{Counts, MajorityRule};
 
-use super::ballot::{BallotId, Choice, SignedBallot};
+use super::ballot::{Ballot, BallotId, Choice, SignedBallot};
 use super::context::BodyContext;
+use super::past::SessionPast;
 use super::statement::{
     AgendaItem, Body, FloorKind, Outcome, PollClose, PollId, PollOpen, SessionId, SignedStatement,
     Statement, StatementId, StatementKind,
@@ -352,7 +353,9 @@ pub struct Session {
     /// one lookup instead of a scan of every ballot of the poll (which made a voter's flood of
     /// ballots quadratic).
     by_voter_seq: HashMap<PollId, HashMap<(MemberId, u32), BallotId>>,
-    pending_ballots: BTreeMap<PollId, BTreeMap<BallotId, SignedBallot>>,
+    /// Ballots waiting for a statement (their poll's opening, or one they name as seen), by the
+    /// first such statement missing when they arrived.
+    pending_ballots: BTreeMap<StatementId, BTreeMap<BallotId, SignedBallot>>,
     pending_ballot_count: usize,
     /// The accounts of `pending` and `pending_ballots`, in items and bytes, per author.
     parking: crate::parking::Parking,
@@ -561,32 +564,46 @@ impl Session {
         }
     }
 
-    /// Receives a ballot from anywhere.
+    /// Receives a ballot from anywhere. It waits until its poll's opening and every statement
+    /// it names as seen are held.
     pub fn insert_ballot(&mut self, b: SignedBallot) -> Result<Received, Refused> {
         let poll = b.ballot().poll;
-        let Some(e) = self.statements.get(&poll) else {
-            if self.pending_ballot_count >= MAX_PENDING {
-                return Err(Refused::TooManyPending);
-            }
-            b.verify()?;
-            if !self.ctx.is_voter(&b.ballot().voter) {
-                return Err(Refused::NotEligible(b.ballot().voter));
-            }
+        let missing: Vec<StatementId> = std::iter::once(&poll)
+            .chain(&b.ballot().seen)
+            .filter(|id| !self.statements.contains_key(id))
+            .copied()
+            .collect();
+        if let Some(first) = missing.first().copied() {
             if self
                 .pending_ballots
-                .get(&poll)
+                .get(&first)
                 .is_some_and(|m| m.contains_key(&b.id()))
             {
                 return Ok(Received::Duplicate);
             }
+            if self.pending_ballot_count >= MAX_PENDING {
+                return Err(Refused::TooManyPending);
+            }
+            if let Some(e) = self.statements.get(&poll) {
+                let StatementKind::OpenPoll(open) = &e.st.statement().kind else {
+                    return Err(Refused::NotAPoll);
+                };
+                if open.eligible.binary_search(&b.ballot().voter).is_err() {
+                    return Err(Refused::NotEligible(b.ballot().voter));
+                }
+            } else if !self.ctx.is_voter(&b.ballot().voter) {
+                return Err(Refused::NotEligible(b.ballot().voter));
+            }
+            b.verify()?;
             self.parking
                 .admit_participant(&b.ballot().voter, b.to_bytes().len())?;
-            let slot = self.pending_ballots.entry(poll).or_default();
+            let slot = self.pending_ballots.entry(first).or_default();
             slot.insert(b.id(), b);
             self.pending_ballot_count += 1;
-            return Ok(Received::Pending {
-                missing: vec![poll],
-            });
+            return Ok(Received::Pending { missing });
+        }
+        let Some(e) = self.statements.get(&poll) else {
+            return Err(Refused::NotAPoll);
         };
         let StatementKind::OpenPoll(open) = &e.st.statement().kind else {
             return Err(Refused::NotAPoll);
@@ -623,13 +640,47 @@ impl Session {
         let p = self.state.poll(poll)?;
         let open = self.get(&p.id)?;
         let close = p.close_id.and_then(|c| self.get(&c));
+        let past = self.past();
         let input = PollInput {
             ctx: &self.ctx,
             open,
             close,
             ballots: self.ballots(poll).map(Ok).collect(),
+            past: &past,
         };
         verify_polls(&[input], 1).pop()
+    }
+
+    /// The causal order of the statements held, for tally reports.
+    pub fn past(&self) -> SessionPast<'_> {
+        SessionPast::new(self.statements.values().map(|e| &e.st))
+    }
+
+    /// Signs a ballot for `poll` as `key` on what this device has seen ([`Session::write_heads`])
+    /// and inserts it: how a voter's device votes. The ballot is judged like a received one.
+    pub fn cast(
+        &mut self,
+        key: &SecretKey,
+        poll: PollId,
+        seq: u32,
+        choice: Choice,
+    ) -> Result<SignedBallot, Refused> {
+        let b = self.ballot(key, poll, seq, choice);
+        self.insert_ballot(b.clone())?;
+        Ok(b)
+    }
+
+    /// A ballot for `poll` signed by `key`, naming this device's session heads as seen, not
+    /// inserted.
+    pub fn ballot(&self, key: &SecretKey, poll: PollId, seq: u32, choice: Choice) -> SignedBallot {
+        Ballot {
+            poll,
+            voter: key.member_id(),
+            seq,
+            choice,
+            seen: self.write_heads(),
+        }
+        .sign(key)
     }
 
     /// Signs `kind` as `key` on top of the current heads and inserts it: how a client writes.

@@ -11,6 +11,7 @@ use crate::rules::Counts;
 
 use super::ballot::{BallotId, Choice, SignedBallot};
 use super::context::BodyContext;
+use super::past::SessionPast;
 use super::statement::{Outcome, PollClose, PollId, PollOpen, SignedStatement, StatementKind};
 use super::verify::{SigJob, verify_all};
 
@@ -40,11 +41,14 @@ pub enum CheckName {
     Counts,
     /// The declared outcome follows from the rule, the counts and quorum at close.
     Outcome,
+    /// Every valid ballot that had not seen the close is counted, or superseded by a counted
+    /// ballot of the same voter: nothing the voters cast before the close was left out.
+    AllBallotsCounted,
 }
 
 impl CheckName {
     /// Every check, in report order.
-    pub const ALL: [CheckName; 9] = [
+    pub const ALL: [CheckName; 10] = [
         CheckName::OpenStatement,
         CheckName::Signatures,
         CheckName::BallotsBoundToPoll,
@@ -54,6 +58,7 @@ impl CheckName {
         CheckName::CloseCommitment,
         CheckName::Counts,
         CheckName::Outcome,
+        CheckName::AllBallotsCounted,
     ];
 
     /// Stable name, as in the format and the vectors.
@@ -68,6 +73,7 @@ impl CheckName {
             CheckName::CloseCommitment => "close-commitment",
             CheckName::Counts => "counts",
             CheckName::Outcome => "outcome",
+            CheckName::AllBallotsCounted => "all-ballots-counted",
         }
     }
 }
@@ -183,9 +189,32 @@ pub struct Uncounted {
     pub voter: MemberId,
     /// Its sequence number.
     pub seq: u32,
-    /// `true` if a counted ballot of the same voter has a higher sequence number (a changed
-    /// vote); `false` if it was left out (or cast after the close).
-    pub superseded: bool,
+    /// Why it is not counted.
+    pub reason: UncountedReason,
+}
+
+/// Why a valid ballot is not among those a close counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UncountedReason {
+    /// A counted ballot of the same voter has a higher sequence number: a changed vote.
+    Superseded,
+    /// Its voter had seen the close (the close is among the heads it names or their
+    /// ancestors): cast after the poll closed.
+    Late,
+    /// Neither: the voter cast it without having seen the close, and the close left it out.
+    /// The poll does not verify ([`CheckName::AllBallotsCounted`]).
+    Omitted,
+}
+
+impl UncountedReason {
+    /// Stable name, as in the format and the vectors.
+    pub fn name(self) -> &'static str {
+        match self {
+            UncountedReason::Superseded => "superseded",
+            UncountedReason::Late => "late",
+            UncountedReason::Omitted => "omitted",
+        }
+    }
 }
 
 /// Proof that a voter signed two different choices with one sequence number.
@@ -273,20 +302,27 @@ pub struct PollInput<'a> {
     pub close: Option<&'a SignedStatement>,
     /// Known ballots (any order, duplicates allowed); `Err(index)` for bytes that are not one.
     pub ballots: Vec<Result<&'a SignedBallot, usize>>,
+    /// The session's statements the verifier holds: what tells a late ballot from an omitted
+    /// one.
+    pub past: &'a SessionPast<'a>,
 }
 
-/// Verifies one poll from its decoded items.
+/// Verifies one poll from its decoded items; `statements` are the session's statements held
+/// (the open and the close need not be among them).
 pub fn verify_poll(
     ctx: &BodyContext,
     open: &SignedStatement,
     close: Option<&SignedStatement>,
     ballots: &[SignedBallot],
+    statements: &[SignedStatement],
 ) -> Result<TallyReport, TallyError> {
+    let past = SessionPast::new(statements.iter().chain([open]).chain(close));
     let input = PollInput {
         ctx,
         open,
         close,
         ballots: ballots.iter().map(Ok).collect(),
+        past: &past,
     };
     verify_polls(&[input], 1)
         .pop()
@@ -302,6 +338,8 @@ pub struct DecodedPoll {
     pub close: Option<SignedStatement>,
     /// The ballots; `Err(index)` for bytes that do not decode.
     pub ballots: Vec<Result<SignedBallot, usize>>,
+    /// The session's other statements that decode (those that do not prove nothing).
+    pub statements: Vec<SignedStatement>,
 }
 
 impl DecodedPoll {
@@ -310,6 +348,7 @@ impl DecodedPoll {
         open: &[u8],
         close: Option<&[u8]>,
         ballots: &[Vec<u8>],
+        statements: &[Vec<u8>],
     ) -> Result<Self, TallyError> {
         let open = SignedStatement::from_bytes(open).map_err(|_| TallyError::MalformedOpen)?;
         let close = close
@@ -321,15 +360,31 @@ impl DecodedPoll {
             .enumerate()
             .map(|(i, b)| SignedBallot::from_bytes(b).map_err(|_| i))
             .collect();
+        let statements = statements
+            .iter()
+            .filter_map(|s| SignedStatement::from_bytes(s).ok())
+            .collect();
         Ok(DecodedPoll {
             open,
             close,
             ballots,
+            statements,
         })
     }
 
-    /// The input for [`verify_polls`].
-    pub fn input<'a>(&'a self, ctx: &'a BodyContext) -> PollInput<'a> {
+    /// The causal order of this poll's statements, for [`DecodedPoll::input`].
+    pub fn past(&self) -> SessionPast<'_> {
+        SessionPast::new(
+            self.statements
+                .iter()
+                .chain([&self.open])
+                .chain(self.close.as_ref()),
+        )
+    }
+
+    /// The input for [`verify_polls`]; `past` is [`DecodedPoll::past`] (or the session's, shared
+    /// by its polls).
+    pub fn input<'a>(&'a self, ctx: &'a BodyContext, past: &'a SessionPast<'a>) -> PollInput<'a> {
         PollInput {
             ctx,
             open: &self.open,
@@ -339,19 +394,23 @@ impl DecodedPoll {
                 .iter()
                 .map(|b| b.as_ref().map_err(|i| *i))
                 .collect(),
+            past,
         }
     }
 }
 
 /// Verifies one poll from its wire bytes: the entry point the test vectors exercise.
+/// `statements` are the session's statements the verifier holds, in any order.
 pub fn verify_poll_bytes(
     ctx: &BodyContext,
     open: &[u8],
     close: Option<&[u8]>,
     ballots: &[Vec<u8>],
+    statements: &[Vec<u8>],
 ) -> Result<TallyReport, TallyError> {
-    let d = DecodedPoll::decode(open, close, ballots)?;
-    verify_polls(&[d.input(ctx)], 1)
+    let d = DecodedPoll::decode(open, close, ballots, statements)?;
+    let past = d.past();
+    verify_polls(&[d.input(ctx, &past)], 1)
         .pop()
         .unwrap_or(Err(TallyError::NotAPoll))
 }
@@ -699,19 +758,33 @@ fn report(
                     *e = (*e).max(b.seq);
                 }
             }
+            let mut after_close = p.close.map(|s| p.past.reaching(s.id()));
             uncounted = valid
                 .iter()
                 .filter(|(id, _)| !counted_set.contains(id))
                 .map(|(id, b)| {
                     let b = b.ballot();
+                    let reason = if best_counted.get(&b.voter).is_some_and(|s| *s > b.seq) {
+                        UncountedReason::Superseded
+                    } else if after_close.as_mut().is_some_and(|r| r.from(&b.seen)) {
+                        UncountedReason::Late
+                    } else {
+                        UncountedReason::Omitted
+                    };
                     Uncounted {
                         ballot: *id,
                         voter: b.voter,
                         seq: b.seq,
-                        superseded: best_counted.get(&b.voter).is_some_and(|s| *s > b.seq),
+                        reason,
                     }
                 })
+                .collect::<Vec<_>>();
+            let omitted_off: Vec<String> = uncounted
+                .iter()
+                .filter(|u| u.reason == UncountedReason::Omitted)
+                .map(|u| ballot_item(&u.ballot))
                 .collect();
+            checks.push((CheckName::AllBallotsCounted, applies(omitted_off)));
             table_votes = votes;
         }
         None => {
@@ -725,6 +798,7 @@ fn report(
                 CheckName::CloseCommitment,
                 CheckName::Counts,
                 CheckName::Outcome,
+                CheckName::AllBallotsCounted,
             ] {
                 checks.push((n, na.clone()));
             }

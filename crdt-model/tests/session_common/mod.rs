@@ -4,8 +4,8 @@
 use crdt_model::hash::Hash;
 use crdt_model::sample::SampleCouncil;
 use crdt_model::session::{
-    AgendaItem, Ballot, Body, Choice, PollClose, PollId, PollOpen, Session, SignedBallot,
-    SignedStatement, Statement, StatementKind,
+    AgendaItem, Body, Choice, PollClose, PollId, PollOpen, Session, SignedBallot, SignedStatement,
+    Statement, StatementKind,
 };
 use crdt_model::{CouncilLog, SecretKey};
 
@@ -138,15 +138,9 @@ impl Fixture {
         )
     }
 
-    /// A signed ballot (not inserted).
-    pub fn ballot(key: &SecretKey, poll: PollId, seq: u32, choice: Choice) -> SignedBallot {
-        Ballot {
-            poll,
-            voter: key.member_id(),
-            seq,
-            choice,
-        }
-        .sign(key)
+    /// A signed ballot (not inserted), naming the session's current heads as seen.
+    pub fn ballot(&self, key: &SecretKey, poll: PollId, seq: u32, choice: Choice) -> SignedBallot {
+        self.session.ballot(key, poll, seq, choice)
     }
 
     /// Signs and inserts a ballot.
@@ -157,7 +151,7 @@ impl Fixture {
         seq: u32,
         choice: Choice,
     ) -> SignedBallot {
-        let b = Self::ballot(key, poll, seq, choice);
+        let b = self.ballot(key, poll, seq, choice);
         self.session
             .insert_ballot(b.clone())
             .expect("ballot accepted");

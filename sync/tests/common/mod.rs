@@ -95,6 +95,7 @@ impl Sitting {
                 voter: voter.member_id(),
                 seq: (k / self.voters.len()) as u32,
                 choice: Choice::ALL[k % 3],
+                seen: vec![self.poll],
             }
             .sign(voter),
         )
