@@ -14,7 +14,7 @@ use crdt_model::replica::{Item, Replica};
 use crdt_model::rules::{Base, MajorityRule, SpeechLimits, Threshold};
 use crdt_model::session::{
     BodyContext, DecodedPoll, PollId, SessionId, SessionPast, SignedBallot, SignedStatement,
-    StatementKind, TallyError, TallyReport, verify_polls,
+    StatementId, StatementKind, TallyError, TallyReport, verify_polls,
 };
 use crdt_model::{CouncilId, MemberId, SignedGenesis};
 use serde_json::{Map, Value, json};
@@ -281,6 +281,7 @@ impl Bundle {
             council_name: replica.log().genesis().genesis().name.clone(),
             problems,
             voided: voided_ops(&replica),
+            ignored: ignored_items(&replica),
             polls,
         }
     }
@@ -365,6 +366,66 @@ pub struct VoidedOp {
     pub reason: String,
 }
 
+/// A signed item the record holds that no poll's report covers: a statement its session
+/// ignored, or a ballot for a poll opening the session ignored. Not a failure of the record
+/// (concurrent acts make honest ones), but never left unsaid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredItem {
+    /// The session.
+    pub session: SessionId,
+    /// `statement` or `ballot`.
+    pub kind: &'static str,
+    /// The item's id.
+    pub id: Hash,
+    /// Its signer's name on the roster (their short key if none).
+    pub author: String,
+    /// Why it has no effect.
+    pub reason: String,
+}
+
+/// Every statement a live session ignored and every ballot for a poll it did not open, in
+/// session order, then by id.
+fn ignored_items(replica: &Replica) -> Vec<IgnoredItem> {
+    let names = member_names(replica);
+    let name = |m: &MemberId| names.get(m).cloned().unwrap_or_else(|| m.short());
+    let mut out = Vec::new();
+    for (sid, s) in replica.live_sessions() {
+        let mut ignored: Vec<(StatementId, String)> = s
+            .state()
+            .ignored
+            .iter()
+            .map(|(id, why)| (*id, why.to_string()))
+            .collect();
+        ignored.sort();
+        for (id, reason) in ignored {
+            let author = s.get(&id).map(|st| name(&st.statement().author));
+            out.push(IgnoredItem {
+                session: *sid,
+                kind: "statement",
+                id,
+                author: author.unwrap_or_default(),
+                reason,
+            });
+        }
+        let opened: BTreeSet<PollId> = s.state().polls.iter().map(|p| p.id).collect();
+        for poll in s.ballot_polls().filter(|p| !opened.contains(p)) {
+            for b in s.ballots(poll) {
+                out.push(IgnoredItem {
+                    session: *sid,
+                    kind: "ballot",
+                    id: b.id(),
+                    author: name(&b.ballot().voter),
+                    reason: format!(
+                        "its poll {} is an opening the session ignored: no tally counts it",
+                        poll.short()
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Every void operation of `replica`'s log, and every void session.
 fn voided_ops(replica: &Replica) -> Vec<VoidedOp> {
     let log = replica.log();
@@ -417,6 +478,9 @@ pub struct Verdict {
     /// what depends on one: docs/format.md, "Deriving the context from the log", step 6), with
     /// their author's name and the reason, sorted by id. Not a failure: what a removal voided.
     pub voided: Vec<VoidedOp>,
+    /// Statements the sessions ignored and ballots for polls they did not open: what no
+    /// poll's report covers. Not a failure.
+    pub ignored: Vec<IgnoredItem>,
     /// Each poll, in bundle (or session) order.
     pub polls: Vec<PollVerdict>,
 }
@@ -445,6 +509,7 @@ impl Verdict {
             names: member_names(replica),
             problems: Vec::new(),
             voided: voided_ops(replica),
+            ignored: ignored_items(replica),
             polls,
         }
     }
@@ -470,6 +535,13 @@ impl Verdict {
                 "op": v.op.to_hex(),
                 "author": v.author,
                 "reason": v.reason,
+            })).collect::<Vec<Value>>(),
+            "ignored": self.ignored.iter().map(|i| json!({
+                "session": i.session.to_hex(),
+                "kind": i.kind,
+                "id": i.id.to_hex(),
+                "author": i.author,
+                "reason": i.reason,
             })).collect::<Vec<Value>>(),
             "reports": reports,
             "verified": self.polls.len() - self.failed(),

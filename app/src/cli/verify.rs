@@ -139,6 +139,17 @@ fn print_verdict(v: &Verdict, source: &str, out: &mut dyn Write) -> std::io::Res
             o.reason
         )?;
     }
+    for i in &v.ignored {
+        writeln!(
+            out,
+            "ignored: {} {} by {} in session {}: {}",
+            i.kind,
+            i.id.short(),
+            i.author,
+            i.session.short(),
+            i.reason
+        )?;
+    }
     for p in &v.polls {
         writeln!(out)?;
         print_poll(v, p, out)?;

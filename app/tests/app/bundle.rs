@@ -576,3 +576,88 @@ fn verify_names_a_session_a_removed_chair_opened_on_old_heads() {
         "{stdout}"
     );
 }
+
+#[test]
+fn verify_lists_statements_the_session_ignored_and_ballots_no_poll_counts() {
+    // Deputy 1, who does not chair, opens a poll of their own; the session ignores it, but
+    // deputy 2 signs a ballot for it. Neither counts anywhere; verify names both and still
+    // passes (an ignored act is not a forged one).
+    let mut s = Sample::new();
+    let chair = s.chair();
+    s.present(&chair);
+    for n in 1..=4 {
+        let d = s.dep(n);
+        s.present(&d);
+    }
+    s.say(&chair, StatementKind::StartItem { item: 0 });
+    let open = s.replica.session(&s.session).expect("session").poll_open(
+        0,
+        s.doc,
+        vec![],
+        "Самочинне голосування",
+        None,
+    );
+    let d1 = s.dep(1);
+    let rogue = s.say(&d1, StatementKind::OpenPoll(open));
+    let d2 = s.dep(2);
+    let ballot = s
+        .replica
+        .ballot(&d2, &rogue, 0, Choice::For)
+        .expect("the opening is held");
+    s.replica
+        .session_mut(&s.session)
+        .expect("session")
+        .insert_ballot(ballot.clone())
+        .expect("a ballot for a stored opening is kept");
+    let dir = profile_with(&s.replica);
+    let path = export(dir.path());
+    // Whether or not export writes it, a bundle may hold it: make sure this one does.
+    let mut v = read_json(&path);
+    let wire = format!("03{}", hex(&ballot.to_bytes()));
+    let items = v["items"].as_array_mut().expect("items");
+    if !items.iter().any(|i| i.as_str() == Some(wire.as_str())) {
+        items.push(Value::String(wire));
+    }
+    write_json(&path, &v);
+
+    let out = verify_bundle(dir.path(), &path);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "ignored: statement {} by Депутат 1",
+            rogue.short()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "ignored: ballot {} by Депутат 2",
+            ballot.id().short()
+        )),
+        "{stdout}"
+    );
+    let out = council(
+        dir.path(),
+        &[
+            "verify",
+            "--json",
+            "--bundle",
+            path.to_str().expect("utf-8"),
+        ],
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let ignored = j["ignored"].as_array().expect("ignored");
+    let kinds: Vec<(&str, &str)> = ignored
+        .iter()
+        .filter_map(|i| Some((i["kind"].as_str()?, i["id"].as_str()?)))
+        .collect();
+    assert!(
+        kinds.contains(&("statement", rogue.to_hex().as_str())),
+        "{ignored:?}"
+    );
+    assert!(
+        kinds.contains(&("ballot", ballot.id().to_hex().as_str())),
+        "{ignored:?}"
+    );
+}

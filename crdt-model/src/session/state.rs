@@ -635,6 +635,12 @@ impl Session {
         })
     }
 
+    /// The polls this session holds ballots for, the opening of each among its statements:
+    /// with [`SessionState::polls`], what tells ballots for an opening the session ignored.
+    pub fn ballot_polls(&self) -> impl Iterator<Item = &PollId> {
+        self.ballots.keys()
+    }
+
     /// The verification report of a poll over the ballots held.
     pub fn report(&self, poll: &PollId) -> Option<Result<TallyReport, TallyError>> {
         let p = self.state.poll(poll)?;
