@@ -14,7 +14,7 @@ use crdt_model::replica::{Item, Replica};
 use crdt_model::rules::{Base, MajorityRule, SpeechLimits, Threshold};
 use crdt_model::session::{
     BodyContext, DecodedPoll, PollId, SessionId, SessionPast, SignedBallot, SignedStatement,
-    StatementId, StatementKind, TallyError, TallyReport, verify_polls,
+    StatementId, TallyError, TallyReport, verify_one,
 };
 use crdt_model::{CouncilId, MemberId, SignedGenesis};
 use serde_json::{Map, Value, json};
@@ -241,13 +241,7 @@ impl Bundle {
         let mut by_session: BTreeMap<SessionId, Vec<&SignedStatement>> = BTreeMap::new();
         for item in &self.items {
             if let Item::Statement(st) = item {
-                let s = st.statement();
-                let sid = if matches!(s.kind, StatementKind::OpenSession { .. }) {
-                    st.id()
-                } else {
-                    s.session
-                };
-                by_session.entry(sid).or_default().push(st);
+                by_session.entry(st.session_id()).or_default().push(st);
             }
         }
         let pasts: BTreeMap<SessionId, SessionPast<'_>> = by_session
@@ -261,11 +255,7 @@ impl Bundle {
             .map(|p| {
                 let past = pasts.get(&p.session).unwrap_or(&nothing);
                 let report = DecodedPoll::decode(&p.open, p.close.as_deref(), &p.ballots, &[])
-                    .and_then(|d| {
-                        verify_polls(&[d.input(&p.context, past)], 1)
-                            .pop()
-                            .unwrap_or(Err(TallyError::NotAPoll))
-                    });
+                    .and_then(|d| verify_one(d.input(&p.context, past)));
                 PollVerdict {
                     session: p.session,
                     poll: p.poll,

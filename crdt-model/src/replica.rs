@@ -455,23 +455,23 @@ impl Replica {
         seq: u32,
         choice: crate::session::Choice,
     ) -> Option<SignedBallot> {
-        let s = match self.poll_sessions.get(poll) {
-            Some(sid) => self.sessions.get(sid)?,
-            None => self.sessions.values().find(|s| s.get(poll).is_some())?,
-        };
-        Some(s.ballot(key, *poll, seq, choice))
+        let sid = self.holder_of(poll)?;
+        Some(self.sessions.get(&sid)?.ballot(key, *poll, seq, choice))
     }
 
-    /// The session holding the statement `poll`, if any.
+    /// The session holding the statement `poll`, if any (from the cache, else by a search).
+    fn holder_of(&self, poll: &PollId) -> Option<SessionId> {
+        self.poll_sessions.get(poll).copied().or_else(|| {
+            self.sessions
+                .iter()
+                .find(|(_, s)| s.get(poll).is_some())
+                .map(|(id, _)| *id)
+        })
+    }
+
+    /// The session holding the statement `poll`, if any, remembered for the next ballot.
     fn session_of(&mut self, poll: &PollId) -> Option<SessionId> {
-        if let Some(sid) = self.poll_sessions.get(poll) {
-            return Some(*sid);
-        }
-        let sid = self
-            .sessions
-            .iter()
-            .find(|(_, s)| s.get(poll).is_some())
-            .map(|(id, _)| *id)?;
+        let sid = self.holder_of(poll)?;
         self.poll_sessions.insert(*poll, sid);
         Some(sid)
     }

@@ -14,7 +14,7 @@ use crdt_model::replica::Replica;
 use crdt_model::rules::Counts;
 use crdt_model::session::{
     Body, CheckResult, ItemStatus, Outcome, PollState, Session, SessionId, StatementId,
-    StatementKind, UncountedReason, VoterResult,
+    StatementKind, VoterResult,
 };
 use crdt_model::{DocId, MemberId, Roles};
 
@@ -416,12 +416,7 @@ fn poll_record(replica: &Replica, s: &Session, names: &Names<'_>, p: &PollState)
             ),
         };
     let omitted: Vec<Person> = match &report {
-        Some(Ok(r)) => r
-            .uncounted
-            .iter()
-            .filter(|u| u.reason == UncountedReason::Omitted)
-            .map(|u| names.person(&u.voter))
-            .collect(),
+        Some(Ok(r)) => r.omitted_voters().iter().map(|m| names.person(m)).collect(),
         _ => Vec::new(),
     };
     if let Some(close) = &p.close {

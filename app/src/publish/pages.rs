@@ -8,7 +8,7 @@ use crdt_model::document::{ChangeHash, TextField};
 use crdt_model::hash::Hash;
 use crdt_model::replica::Replica;
 use crdt_model::session::{
-    Choice, ItemStatus, Outcome, PollState, Session, SessionId, UncountedReason, VoterResult,
+    Choice, ItemStatus, Outcome, PollState, Session, SessionId, VoterResult,
 };
 use crdt_model::{DocId, DocSpec, DraftStatus};
 
@@ -445,10 +445,9 @@ fn poll_page(
             let _ = writeln!(b, "<p class=\"failed\">✖ {}</p>", w.not_verified);
         }
         let mut omitted: Vec<String> = rep
-            .uncounted
+            .omitted_voters()
             .iter()
-            .filter(|u| u.reason == UncountedReason::Omitted)
-            .map(|u| name_of(state, &u.voter))
+            .map(|m| name_of(state, m))
             .collect();
         omitted.sort();
         if !omitted.is_empty() {

@@ -6,7 +6,7 @@ use crdt_model::replica::Replica;
 use crdt_model::rules::Counts;
 use crdt_model::session::{
     CheckName, CheckResult, Choice, FloorKind, ItemStatus, Outcome, PollId, RequestStatus,
-    SessionId, StatementId, UncountedReason, VoterResult,
+    SessionId, StatementId, VoterResult,
 };
 
 use super::name_of;
@@ -194,10 +194,9 @@ pub fn session(r: &Replica, id: &SessionId, me: &MemberId, now_ms: u64) -> Optio
                         })
                         .collect(),
                     omitted: rep
-                        .uncounted
+                        .omitted_voters()
                         .iter()
-                        .filter(|u| u.reason == UncountedReason::Omitted)
-                        .map(|u| name_of(roster, &u.voter))
+                        .map(|m| name_of(roster, m))
                         .collect(),
                 })
             } else {

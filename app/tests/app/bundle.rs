@@ -214,6 +214,18 @@ fn verify_bundle(dir: &Path, bundle: &Path) -> Output {
     )
 }
 
+fn verify_bundle_json(dir: &Path, bundle: &Path) -> Output {
+    council(
+        dir,
+        &[
+            "verify",
+            "--json",
+            "--bundle",
+            bundle.to_str().expect("utf-8"),
+        ],
+    )
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
 }
@@ -478,15 +490,7 @@ fn verify_names_what_a_removal_voided() {
         )),
         "{stdout}"
     );
-    let json = council(
-        dir.path(),
-        &[
-            "verify",
-            "--bundle",
-            bundle.to_str().expect("utf-8"),
-            "--json",
-        ],
-    );
+    let json = verify_bundle_json(dir.path(), &bundle);
     let v: Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(v["voided"][0]["op"], backdated.id().to_hex());
 }
@@ -637,15 +641,7 @@ fn verify_lists_statements_the_session_ignored_and_ballots_no_poll_counts() {
         )),
         "{stdout}"
     );
-    let out = council(
-        dir.path(),
-        &[
-            "verify",
-            "--json",
-            "--bundle",
-            path.to_str().expect("utf-8"),
-        ],
-    );
+    let out = verify_bundle_json(dir.path(), &path);
     let j: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     let ignored = j["ignored"].as_array().expect("ignored");
     let kinds: Vec<(&str, &str)> = ignored

@@ -833,13 +833,9 @@ fn the_cli_writes_each_format_approves_checks_and_names_an_unknown_session() {
     );
 }
 
-#[test]
-fn a_decision_the_tally_does_not_support_is_not_listed_as_adopted() {
-    // A second sitting: the chair closes the vote on the school draft as "adopted", stating
-    // counts the ballots do not give (three against, stated as four for). The close follows
-    // its own counts, so the session applies it; the tally does not verify, so the minutes
-    // list no decision.
-    let mut s = sample();
+/// A second sitting, "Сесія 13", on the school draft alone: the chair and deputies 1–4
+/// register, and the chair starts the item.
+fn second_sitting(s: &mut Sample) {
     let open = Statement {
         council: s.replica.log().council_id(),
         session: Hash::default(),
@@ -867,6 +863,17 @@ fn a_decision_the_tally_does_not_support_is_not_listed_as_adopted() {
         s.present(&d, &d);
     }
     s.say(&chair, StatementKind::StartItem { item: 0 });
+}
+
+#[test]
+fn a_decision_the_tally_does_not_support_is_not_listed_as_adopted() {
+    // A second sitting: the chair closes the vote on the school draft as "adopted", stating
+    // counts the ballots do not give (three against, stated as four for). The close follows
+    // its own counts, so the session applies it; the tally does not verify, so the minutes
+    // list no decision.
+    let mut s = sample();
+    second_sitting(&mut s);
+    let chair = s.chair();
     let school = s.school;
     let poll = s.poll(0, school, "Виділити кошти на ремонт школи № 3");
     for n in 1..=3 {
@@ -904,33 +911,8 @@ fn a_ballot_the_close_left_out_is_named_in_the_minutes_the_screen_and_the_site()
     // A second sitting: deputies 1–3 vote for, deputy 4 against; the chair's close leaves
     // out deputy 3's ballot, which had not seen the close, and declares 2 for, 1 against.
     let mut s = sample();
-    let open = Statement {
-        council: s.replica.log().council_id(),
-        session: Hash::default(),
-        author: s.council.chair.member_id(),
-        parents: vec![],
-        time_ms: T0 + 10_000_000,
-        kind: StatementKind::OpenSession {
-            body: Body::Council,
-            log_heads: s.replica.log().heads(),
-            label: "Сесія 13".into(),
-            items: vec![AgendaItem {
-                title: "Про ремонт школи № 3".into(),
-                doc: Some(s.school),
-            }],
-        },
-    }
-    .sign(&s.council.chair);
-    s.session = open.id();
-    s.t = T0 + 10_000_000;
-    s.replica.receive(Item::Statement(open)).expect("opened");
+    second_sitting(&mut s);
     let chair = s.chair();
-    s.present(&chair, &chair);
-    for n in 1..=4 {
-        let d = s.dep(n);
-        s.present(&d, &d);
-    }
-    s.say(&chair, StatementKind::StartItem { item: 0 });
     let school = s.school;
     let poll = s.poll(0, school, "Виділити кошти на ремонт школи № 3");
     for (n, choice) in [

@@ -20,7 +20,7 @@ pub use ballot::{
     MAX_SEEN, SignedBallot,
 };
 pub use context::BodyContext;
-pub use past::{Reaching, SessionPast};
+pub use past::{CausalOrder, Reaching, SessionPast};
 pub use state::{
     FloorRequest, FromLogError, Ignored, ItemState, ItemStatus, PollState, Received, Refused,
     Registration, RequestStatus, Session, SessionState,
@@ -33,6 +33,6 @@ pub use statement::{
 pub use tally::{
     BallotRejection, COUNTED_PREFIX, CheckName, CheckResult, DecodedPoll, Equivocation, PollInput,
     Rejected, TallyError, TallyReport, Uncounted, UncountedReason, VoterResult, counted_hash,
-    verify_poll, verify_poll_bytes, verify_polls,
+    verify_one, verify_poll, verify_poll_bytes, verify_polls,
 };
 pub use verify::{SigJob, verify_all};

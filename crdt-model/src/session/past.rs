@@ -6,6 +6,14 @@ use std::collections::HashMap;
 
 use super::statement::{SignedStatement, StatementId};
 
+/// Who follows whom among the statements a verifier holds: the parents each held statement
+/// names. A peer's [`super::Session`] answers from what it stores; a verifier given loose
+/// statements builds a [`SessionPast`].
+pub trait CausalOrder: std::fmt::Debug {
+    /// The parents statement `id` names, if it is held.
+    fn parents_of(&self, id: &StatementId) -> Option<&[StatementId]>;
+}
+
 /// The session statements a verifier holds, by id, with the parents each names.
 #[derive(Debug, Clone, Default)]
 pub struct SessionPast<'a> {
@@ -22,28 +30,34 @@ impl<'a> SessionPast<'a> {
             .collect();
         SessionPast { parents }
     }
+}
 
-    /// A reachability question about one target: which of several sets of heads have `target`
-    /// among them or among their ancestors. Answers share one memo, so asking for every ballot
-    /// of a poll costs at most one walk over the statements held.
-    pub fn reaching(&self, target: StatementId) -> Reaching<'_, 'a> {
-        Reaching {
-            past: self,
-            target,
-            memo: HashMap::new(),
-        }
+impl CausalOrder for SessionPast<'_> {
+    fn parents_of(&self, id: &StatementId) -> Option<&[StatementId]> {
+        self.parents.get(id).copied()
     }
 }
 
-/// Answers "does this set of heads descend from the target?" (see [`SessionPast::reaching`]).
+/// Answers "does this set of heads descend from the target?" for one target over one causal
+/// order. Answers share one memo, so asking for every ballot of a poll costs at most one walk
+/// over the statements held.
 #[derive(Debug)]
-pub struct Reaching<'p, 'a> {
-    past: &'p SessionPast<'a>,
+pub struct Reaching<'p> {
+    order: &'p dyn CausalOrder,
     target: StatementId,
     memo: HashMap<StatementId, bool>,
 }
 
-impl Reaching<'_, '_> {
+impl<'p> Reaching<'p> {
+    /// Questions about `target` over `order`.
+    pub fn new(order: &'p dyn CausalOrder, target: StatementId) -> Self {
+        Reaching {
+            order,
+            target,
+            memo: HashMap::new(),
+        }
+    }
+
     /// Whether the target is among `heads` or their ancestors (held ones only).
     pub fn from(&mut self, heads: &[StatementId]) -> bool {
         heads.iter().any(|h| self.node(*h))
@@ -65,7 +79,7 @@ impl Reaching<'_, '_> {
                 self.memo.insert(id, true);
                 continue;
             }
-            let parents: &[StatementId] = self.past.parents.get(&id).copied().unwrap_or(&[]);
+            let parents: &[StatementId] = self.order.parents_of(&id).unwrap_or(&[]);
             let mut i = next;
             let mut decided = None;
             while i < parents.len() {
@@ -129,7 +143,7 @@ mod tests {
         let e = st(&k, vec![o], 5);
         let all = [&a, &b, &c, &d, &e];
         let past = SessionPast::new(all);
-        let mut r = past.reaching(a.id());
+        let mut r = Reaching::new(&past, a.id());
         assert!(r.from(&[d.id()]), "a is an ancestor of d");
         assert!(r.from(&[a.id()]), "a is among the heads");
         assert!(!r.from(&[b.id()]), "b is concurrent with a");
@@ -150,7 +164,7 @@ mod tests {
         let past = SessionPast::new(chain.iter());
         let first = chain[0].id();
         let last = chain[chain.len() - 1].id();
-        assert!(past.reaching(first).from(&[last]));
-        assert!(!past.reaching(last).from(&[first]));
+        assert!(Reaching::new(&past, first).from(&[last]));
+        assert!(!Reaching::new(&past, last).from(&[first]));
     }
 }

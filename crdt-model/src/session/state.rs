@@ -18,12 +18,12 @@ use crate::rules::{Counts, MajorityRule};
 
 use super::ballot::{Ballot, BallotId, Choice, SignedBallot};
 use super::context::BodyContext;
-use super::past::SessionPast;
+use super::past::CausalOrder;
 use super::statement::{
     AgendaItem, Body, FloorKind, Outcome, PollClose, PollId, PollOpen, SessionId, SignedStatement,
     Statement, StatementId, StatementKind,
 };
-use super::tally::{PollInput, TallyError, TallyReport, verify_polls};
+use super::tally::{PollInput, TallyError, TallyReport, verify_one};
 
 /// Most statements and ballots kept waiting for what they follow.
 const MAX_PENDING: usize = 100_000;
@@ -365,6 +365,15 @@ pub struct Session {
     fold_end: (u64, StatementId),
 }
 
+/// A session answers who follows whom from the statements it stores, without a copy.
+impl CausalOrder for Session {
+    fn parents_of(&self, id: &StatementId) -> Option<&[StatementId]> {
+        self.statements
+            .get(id)
+            .map(|e| &e.st.statement().parents[..])
+    }
+}
+
 impl Session {
     /// A session from its opening and the context of its body. The opening must verify, belong
     /// to `ctx.council`, and be signed by a chair of the body.
@@ -646,34 +655,13 @@ impl Session {
         let p = self.state.poll(poll)?;
         let open = self.get(&p.id)?;
         let close = p.close_id.and_then(|c| self.get(&c));
-        let past = self.past();
-        let input = PollInput {
+        Some(verify_one(PollInput {
             ctx: &self.ctx,
             open,
             close,
             ballots: self.ballots(poll).map(Ok).collect(),
-            past: &past,
-        };
-        verify_polls(&[input], 1).pop()
-    }
-
-    /// The causal order of the statements held, for tally reports.
-    pub fn past(&self) -> SessionPast<'_> {
-        SessionPast::new(self.statements.values().map(|e| &e.st))
-    }
-
-    /// Signs a ballot for `poll` as `key` on what this device has seen ([`Session::write_heads`])
-    /// and inserts it: how a voter's device votes. The ballot is judged like a received one.
-    pub fn cast(
-        &mut self,
-        key: &SecretKey,
-        poll: PollId,
-        seq: u32,
-        choice: Choice,
-    ) -> Result<SignedBallot, Refused> {
-        let b = self.ballot(key, poll, seq, choice);
-        self.insert_ballot(b.clone())?;
-        Ok(b)
+            past: self,
+        }))
     }
 
     /// A ballot for `poll` signed by `key`, naming this device's session heads as seen, not

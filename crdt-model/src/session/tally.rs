@@ -11,7 +11,7 @@ use crate::rules::Counts;
 
 use super::ballot::{BallotId, Choice, SignedBallot};
 use super::context::BodyContext;
-use super::past::SessionPast;
+use super::past::{CausalOrder, Reaching, SessionPast};
 use super::statement::{Outcome, PollClose, PollId, PollOpen, SignedStatement, StatementKind};
 use super::verify::{SigJob, verify_all};
 
@@ -261,6 +261,13 @@ impl TallyReport {
             .all(|(_, r)| !matches!(r, CheckResult::Fail(_)))
     }
 
+    /// The voters whose valid ballots, cast before the close, the close left out
+    /// ([`UncountedReason::Omitted`]), each once: whom the minutes, the screen and the site
+    /// name.
+    pub fn omitted_voters(&self) -> BTreeSet<MemberId> {
+        omitted(&self.uncounted).map(|u| u.voter).collect()
+    }
+
     /// The result of one check.
     pub fn check(&self, name: CheckName) -> Option<&CheckResult> {
         self.checks.iter().find(|(n, _)| *n == name).map(|(_, r)| r)
@@ -280,6 +287,13 @@ pub enum TallyError {
     /// The close statement does not decode.
     #[error("the poll's close statement is malformed")]
     MalformedClose,
+}
+
+/// The uncounted ballots the close omitted.
+fn omitted(uncounted: &[Uncounted]) -> impl Iterator<Item = &Uncounted> {
+    uncounted
+        .iter()
+        .filter(|u| u.reason == UncountedReason::Omitted)
 }
 
 /// The commitment hash of a set of ballot ids: `sha256(prefix || sorted ids)`.
@@ -304,7 +318,14 @@ pub struct PollInput<'a> {
     pub ballots: Vec<Result<&'a SignedBallot, usize>>,
     /// The session's statements the verifier holds: what tells a late ballot from an omitted
     /// one.
-    pub past: &'a SessionPast<'a>,
+    pub past: &'a dyn CausalOrder,
+}
+
+/// Verifies one poll: [`verify_polls`] for a single input.
+pub fn verify_one(input: PollInput<'_>) -> Result<TallyReport, TallyError> {
+    verify_polls(&[input], 1)
+        .pop()
+        .unwrap_or(Err(TallyError::NotAPoll))
 }
 
 /// Verifies one poll from its decoded items; `statements` are the session's statements held
@@ -317,16 +338,13 @@ pub fn verify_poll(
     statements: &[SignedStatement],
 ) -> Result<TallyReport, TallyError> {
     let past = SessionPast::new(statements.iter().chain([open]).chain(close));
-    let input = PollInput {
+    verify_one(PollInput {
         ctx,
         open,
         close,
         ballots: ballots.iter().map(Ok).collect(),
         past: &past,
-    };
-    verify_polls(&[input], 1)
-        .pop()
-        .unwrap_or(Err(TallyError::NotAPoll))
+    })
 }
 
 /// Decoded bytes of one poll, ready for [`verify_polls`].
@@ -384,7 +402,7 @@ impl DecodedPoll {
 
     /// The input for [`verify_polls`]; `past` is [`DecodedPoll::past`] (or the session's, shared
     /// by its polls).
-    pub fn input<'a>(&'a self, ctx: &'a BodyContext, past: &'a SessionPast<'a>) -> PollInput<'a> {
+    pub fn input<'a>(&'a self, ctx: &'a BodyContext, past: &'a dyn CausalOrder) -> PollInput<'a> {
         PollInput {
             ctx,
             open: &self.open,
@@ -410,9 +428,7 @@ pub fn verify_poll_bytes(
 ) -> Result<TallyReport, TallyError> {
     let d = DecodedPoll::decode(open, close, ballots, statements)?;
     let past = d.past();
-    verify_polls(&[d.input(ctx, &past)], 1)
-        .pop()
-        .unwrap_or(Err(TallyError::NotAPoll))
+    verify_one(d.input(ctx, &past))
 }
 
 /// Verifies many polls at once: every signature of every poll goes through one batch pipeline
@@ -758,7 +774,7 @@ fn report(
                     *e = (*e).max(b.seq);
                 }
             }
-            let mut after_close = p.close.map(|s| p.past.reaching(s.id()));
+            let mut after_close = p.close.map(|s| Reaching::new(p.past, s.id()));
             uncounted = valid
                 .iter()
                 .filter(|(id, _)| !counted_set.contains(id))
@@ -779,9 +795,7 @@ fn report(
                     }
                 })
                 .collect::<Vec<_>>();
-            let omitted_off: Vec<String> = uncounted
-                .iter()
-                .filter(|u| u.reason == UncountedReason::Omitted)
+            let omitted_off: Vec<String> = omitted(&uncounted)
                 .map(|u| ballot_item(&u.ballot))
                 .collect();
             checks.push((CheckName::AllBallotsCounted, applies(omitted_off)));
