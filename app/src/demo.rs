@@ -631,7 +631,7 @@ async fn run_item(
             })
             .map_err(|e| DemoError::Script(format!("{}: {e}", people[i].name)))?;
     }
-    let mut expected = voters.len();
+    let mut cast_by = voters.clone();
     if let (Some(window), Some(p)) = (config.player, cast.player) {
         let me = people[p].engine.me();
         let eligible = people[p].engine.read(|r| {
@@ -648,18 +648,32 @@ async fn run_item(
                 })
                 .await;
             if voted {
-                expected += 1;
+                cast_by.push(p);
             }
         }
     }
-    let wanted = expected;
+    // The chair closes only once their device holds every ballot each voter's own device cast:
+    // a ballot cast before its voter saw the close and left out of it is an omission, which
+    // makes the poll fail verification (format.md §7, check 10).
+    let mut wanted = std::collections::BTreeSet::new();
+    for &i in &cast_by {
+        let me = people[i].engine.me();
+        let own: Vec<_> = people[i].engine.read(|r| {
+            r.session(&session)
+                .map(|s| {
+                    s.ballots(&poll)
+                        .filter(|b| b.ballot().voter == me)
+                        .map(|b| b.id())
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        wanted.extend(own);
+    }
     wait_all(&people[cast.chair..=cast.chair], "the ballots", move |r| {
         r.session(&session).is_some_and(|s| {
-            s.ballots(&poll)
-                .map(|b| b.ballot().voter)
-                .collect::<std::collections::BTreeSet<_>>()
-                .len()
-                >= wanted
+            let held: std::collections::BTreeSet<_> = s.ballots(&poll).map(|b| b.id()).collect();
+            wanted.is_subset(&held)
         })
     })
     .await?;
