@@ -977,3 +977,61 @@ fn a_chair_signed_close_stating_counts_past_u32_is_folded_without_overflow() {
         assert!(!report.closed || !report.verified(), "{}", base.name());
     }
 }
+
+/// The record hash as `docs/format.md` §2 spells it, computed here from the definition alone.
+fn record_hash_by_the_spec(session: Hash, statements: &[Hash], ballots: &[Hash]) -> Hash {
+    let list = |ids: &[Hash]| {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        let mut out = u32::try_from(ids.len())
+            .expect("few")
+            .to_be_bytes()
+            .to_vec();
+        for id in ids {
+            out.extend_from_slice(id.as_bytes());
+        }
+        out
+    };
+    Hash::of(
+        b"council/v1/id/minutes\0",
+        &[session.as_bytes(), &list(statements), &list(ballots)],
+    )
+}
+
+#[test]
+fn the_record_hash_covers_every_statement_and_ballot_and_changes_with_any() {
+    let mut f = Fixture::new();
+    let chair = f.chair();
+    f.register(&[1, 2, 3]);
+    let (poll, _) = f.open_poll(0);
+    let b = f.vote(&chair, poll, 0, Choice::For);
+    let statements: Vec<Hash> = f
+        .session
+        .statements()
+        .into_iter()
+        .map(SignedStatement::id)
+        .filter(|id| *id != f.session.id())
+        .collect();
+    let before = f.session.record_hash();
+    assert_eq!(
+        before,
+        record_hash_by_the_spec(f.session.id(), &statements, &[b.id()])
+    );
+    // An ignored statement is part of the record too (the minutes count it).
+    let d1 = f.dep(1);
+    let ignored_one = f.say(&d1, StatementKind::StartItem { item: 1 });
+    assert_eq!(ignored(&f, &ignored_one), Some(Ignored::NotChair));
+    let with_statement = f.session.record_hash();
+    assert_ne!(with_statement, before);
+    let mut all = statements.clone();
+    all.push(ignored_one.id());
+    assert_eq!(
+        with_statement,
+        record_hash_by_the_spec(f.session.id(), &all, &[b.id()])
+    );
+    let b2 = f.vote(&d1, poll, 0, Choice::Against);
+    assert_eq!(
+        f.session.record_hash(),
+        record_hash_by_the_spec(f.session.id(), &all, &[b.id(), b2.id()])
+    );
+}

@@ -6,6 +6,7 @@ mod session_common;
 
 use proptest::prelude::*;
 
+use crdt_model::hash::Hash;
 use crdt_model::session::{
     Choice, FloorKind, Session, SessionState, SignedBallot, SignedStatement, StatementKind,
     TallyReport, UncountedReason,
@@ -118,7 +119,8 @@ fn record() -> Recorded {
     Recorded { fixture: f, items }
 }
 
-fn replay(f: &Fixture, order: &[Item]) -> (SessionState, Vec<TallyReport>) {
+/// The state, the reports and the record hash (what minutes approvals sign) after `order`.
+fn replay(f: &Fixture, order: &[Item]) -> (SessionState, Vec<TallyReport>, Hash) {
     let mut s = Session::new(f.session.context().clone(), f.open.clone()).expect("session");
     for it in order {
         match it {
@@ -136,7 +138,7 @@ fn replay(f: &Fixture, order: &[Item]) -> (SessionState, Vec<TallyReport>) {
         .iter()
         .map(|p| s.report(&p.id).expect("poll").expect("report"))
         .collect();
-    (s.state().clone(), reports)
+    (s.state().clone(), reports, s.record_hash())
 }
 
 #[test]
@@ -147,7 +149,7 @@ fn the_recorded_sitting_has_what_the_property_relies_on() {
     assert!(st.polls.iter().all(|p| p.close.is_some()));
     assert!(st.closed);
     assert!(st.ignored.is_empty(), "{:?}", st.ignored);
-    let (state, reports) = replay(&r.fixture, &r.items);
+    let (state, reports, _) = replay(&r.fixture, &r.items);
     assert_eq!(&state, st);
     assert!(reports.iter().all(TallyReport::verified));
     assert_eq!(reports[0].evidence.len(), 1);
@@ -180,7 +182,7 @@ fn each_step_matches_the_causal_order(r: &Recorded, order: &[Item]) -> Result<()
             .filter(|x| delivered.iter().any(|d| same(d, x)))
             .cloned()
             .collect();
-        let (fresh, _) = replay(&r.fixture, &fresh_order);
+        let (fresh, _, _) = replay(&r.fixture, &fresh_order);
         prop_assert_eq!(s.state(), &fresh);
     }
     Ok(())
@@ -218,7 +220,7 @@ proptest! {
         dups in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
     ) {
         let r = record();
-        let (want_state, want_reports) = replay(&r.fixture, &r.items);
+        let (want_state, want_reports, want_hash) = replay(&r.fixture, &r.items);
         let mut order = r.items.clone();
         for d in &dups {
             order.push(d.get(&r.items).clone());
@@ -232,8 +234,9 @@ proptest! {
             let j = (x % (i as u64 + 1)) as usize;
             order.swap(i, j);
         }
-        let (state, reports) = replay(&r.fixture, &order);
+        let (state, reports, hash) = replay(&r.fixture, &order);
         prop_assert_eq!(state, want_state);
         prop_assert_eq!(reports, want_reports);
+        prop_assert_eq!(hash, want_hash);
     }
 }

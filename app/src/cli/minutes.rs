@@ -54,11 +54,9 @@ pub enum MinutesAction {
 /// A session to approve.
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
-    /// The session: its id, the start of its id, or its label.
+    /// The session: its id, the start of its id, or its label. What is signed is the hash of
+    /// the session's record, the same whatever language the minutes are read in.
     pub session: String,
-    /// The language of the minutes approved (the chair and the secretary approve the same).
-    #[arg(long, value_enum, default_value_t = LangArg::Uk)]
-    pub lang: LangArg,
 }
 
 /// A session to check.
@@ -71,7 +69,7 @@ pub struct CheckArgs {
 /// A format of the minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Markdown: the canonical text, whose hash is approved.
+    /// Markdown.
     Md,
     /// One self-contained HTML page.
     Html,
@@ -127,7 +125,7 @@ pub fn cmd_minutes(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     match args.action {
-        Some(MinutesAction::Approve(a)) => approve(profile, &a.session, a.lang.into(), out),
+        Some(MinutesAction::Approve(a)) => approve(profile, &a.session, out),
         Some(MinutesAction::Check(c)) => check(profile, &c.session, out),
         Some(MinutesAction::List) => {
             let node = profile.node()?;
@@ -194,7 +192,7 @@ fn write_minutes(
                 m.label,
                 format.name(),
                 lang.code(),
-                m.hash(lang)
+                m.hash()
             )?;
         }
         None => out.write_all(&bytes)?,
@@ -202,28 +200,18 @@ fn write_minutes(
     Ok(())
 }
 
-fn approve(
-    profile: &Profile,
-    session: &str,
-    lang: Lang,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
+fn approve(profile: &Profile, session: &str, out: &mut dyn Write) -> Result<(), CliError> {
     let node = profile.node()?;
     warn_if_loosened(node.store());
     let id = resolve(node.replica(), session)?;
     let m = minutes::minutes(node.replica(), &id)?;
-    let hash = m.hash(lang);
+    let hash = m.hash();
     let engine = Engine::local(node);
     let op = engine.run(Command::ApproveMinutes {
         session: id,
         minutes: hash,
     })?;
-    writeln!(
-        out,
-        "approved the minutes of \"{}\" ({}): hash {hash}",
-        m.label,
-        lang.code()
-    )?;
+    writeln!(out, "approved the minutes of \"{}\": hash {hash}", m.label)?;
     if let Some(op) = op {
         writeln!(out, "signed and saved operation {op}")?;
     }
@@ -251,10 +239,7 @@ fn check(profile: &Profile, session: &str, out: &mut dyn Write) -> Result<(), Cl
 
 fn print_check(c: &MinutesCheck, label: &str, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "session {} \"{label}\"", c.session)?;
-    writeln!(out, "minutes hash as the record gives them now:")?;
-    for (lang, hash) in &c.hashes {
-        writeln!(out, "  {}  {hash}", lang.code())?;
-    }
+    writeln!(out, "minutes hash as the record gives them now: {}", c.hash)?;
     if c.approvals.is_empty() {
         writeln!(out, "approvals: none yet")?;
     } else {
@@ -262,9 +247,10 @@ fn print_check(c: &MinutesCheck, label: &str, out: &mut dyn Write) -> std::io::R
     }
     for a in &c.approvals {
         let role = a.role().map_or("no approving role", |r| r.name());
-        let verdict = match a.lang {
-            Some(l) => format!("matches the record ({})", l.code()),
-            None => "does NOT match the record now".to_string(),
+        let verdict = if a.matches() {
+            "matches the record"
+        } else {
+            "does NOT match the record now"
         };
         writeln!(out, "  {} ({role}) signed {}: {verdict}", a.name, a.minutes)?;
     }
@@ -324,7 +310,7 @@ pub(crate) fn verify_line(replica: &Replica, id: &SessionId) -> String {
 }
 
 /// A session's minutes check as JSON, for `council verify --json`: `session`, `label`,
-/// `hashes` (per language), `approvals` (`name`, `member`, `role`, `minutes`, `matches`),
+/// `hash` (the record hash approvals sign), `approvals` (`name`, `member`, `role`, `minutes`, `matches`),
 /// `matches_record`, `approved`; or `error` when no minutes can be made.
 pub(crate) fn verify_json(replica: &Replica, id: &SessionId) -> serde_json::Value {
     use serde_json::json;
@@ -332,11 +318,6 @@ pub(crate) fn verify_json(replica: &Replica, id: &SessionId) -> serde_json::Valu
     match minutes::verify_minutes(replica, id) {
         Err(e) => json!({ "session": id.to_hex(), "label": label, "error": e.to_string() }),
         Ok(c) => {
-            let hashes: serde_json::Map<String, serde_json::Value> = c
-                .hashes
-                .iter()
-                .map(|(l, h)| (l.code().to_string(), json!(h.to_hex())))
-                .collect();
             let approvals: Vec<serde_json::Value> = c
                 .approvals
                 .iter()
@@ -353,7 +334,7 @@ pub(crate) fn verify_json(replica: &Replica, id: &SessionId) -> serde_json::Valu
             json!({
                 "session": id.to_hex(),
                 "label": label,
-                "hashes": hashes,
+                "hash": c.hash.to_hex(),
                 "approvals": approvals,
                 "matches_record": c.matches_record,
                 "approved": c.approved,

@@ -7,8 +7,8 @@ use crdt_model::replica::Replica;
 use crdt_model::session::SessionId;
 use crdt_model::{MemberId, Role, Roles};
 
+use super::MinutesError;
 use super::read::minutes;
-use super::{Lang, MinutesError};
 
 /// One member's latest approval of the minutes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,9 +21,9 @@ pub struct ApprovalCheck {
     pub roles: Roles,
     /// The hash they signed.
     pub minutes: Hash,
-    /// The language whose minutes, as the record gives them now, have that hash; `None` if
-    /// the record no longer gives those minutes (it changed since, or they were never its).
-    pub lang: Option<Lang>,
+    /// Whether that hash is the hash of the record now; `false` if the record changed since
+    /// (a statement or ballot was added) or it was never its.
+    pub current: bool,
     /// The log operation that approved.
     pub op: OpId,
 }
@@ -31,7 +31,7 @@ pub struct ApprovalCheck {
 impl ApprovalCheck {
     /// Whether the approval is of the minutes the record gives now.
     pub fn matches(&self) -> bool {
-        self.lang.is_some()
+        self.current
     }
 
     /// The role the approval counts for: chair, deputy chair or secretary (in that order).
@@ -47,8 +47,8 @@ impl ApprovalCheck {
 pub struct MinutesCheck {
     /// The session.
     pub session: SessionId,
-    /// The hash of the minutes the record gives now, in each language.
-    pub hashes: Vec<(Lang, Hash)>,
+    /// The hash of the minutes the record gives now (the session's record hash).
+    pub hash: Hash,
     /// Each approver's latest approval, sorted by name.
     pub approvals: Vec<ApprovalCheck>,
     /// Whether there are approvals and every one is of the minutes the record gives now.
@@ -61,17 +61,9 @@ pub struct MinutesCheck {
 }
 
 impl MinutesCheck {
-    /// The hash of the minutes in `lang` as the record gives them now.
-    pub fn hash(&self, lang: Lang) -> Option<Hash> {
-        self.hashes
-            .iter()
-            .find(|(l, _)| *l == lang)
-            .map(|(_, h)| *h)
-    }
-
-    /// Whether `hash` is the hash of the minutes the record gives now (in any language).
+    /// Whether `hash` is the hash of the minutes the record gives now.
     pub fn matches(&self, hash: &Hash) -> bool {
-        self.hashes.iter().any(|(_, h)| h == hash)
+        self.hash == *hash
     }
 }
 
@@ -81,7 +73,7 @@ pub fn verify_minutes(
     session: &SessionId,
 ) -> Result<MinutesCheck, MinutesError> {
     let m = minutes(replica, session)?;
-    let hashes: Vec<(Lang, Hash)> = Lang::ALL.iter().map(|l| (*l, m.hash(*l))).collect();
+    let hash = m.hash();
     let state = replica.log().state();
     let mut approvals: Vec<ApprovalCheck> = state
         .approvals
@@ -97,10 +89,7 @@ pub fn verify_minutes(
                 .unwrap_or_else(|| member.short()),
             roles: a.roles,
             minutes: a.minutes,
-            lang: hashes
-                .iter()
-                .find(|(_, h)| *h == a.minutes)
-                .map(|(l, _)| *l),
+            current: a.minutes == hash,
             op: a.op,
         })
         .collect();
@@ -110,18 +99,16 @@ pub fn verify_minutes(
         .filter(|a| a.matches())
         .filter_map(|a| a.role().map(|r| (a.name.clone(), r)))
         .collect();
-    let approved = hashes.iter().any(|(_, h)| {
-        let of = |roles: &[Role]| {
-            approvals
-                .iter()
-                .any(|a| a.minutes == *h && roles.iter().any(|r| a.roles.has(*r)))
-        };
-        of(&[Role::Chair, Role::DeputyChair]) && of(&[Role::Secretary])
-    });
+    let of = |roles: &[Role]| {
+        approvals
+            .iter()
+            .any(|a| a.minutes == hash && roles.iter().any(|r| a.roles.has(*r)))
+    };
+    let approved = of(&[Role::Chair, Role::DeputyChair]) && of(&[Role::Secretary]);
     Ok(MinutesCheck {
         session: *session,
         matches_record: !approvals.is_empty() && approvals.iter().all(ApprovalCheck::matches),
-        hashes,
+        hash,
         approvals,
         approved_by,
         approved,

@@ -1,9 +1,9 @@
 //! One self-contained HTML page: inline CSS, no script, nothing fetched, readable on a phone.
 
+use super::Lang;
 use super::blocks::{Block, Inline, Table};
 use super::model::Minutes;
 use super::words::words;
-use super::{Lang, markdown};
 
 const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;\
@@ -42,7 +42,7 @@ pub(crate) fn render(m: &Minutes, lang: Lang, blocks: &[Block]) -> String {
         block(&mut out, b);
     }
     out.push_str("</main>\n<footer>\n");
-    let hash = super::minutes_hash(&markdown(m, lang));
+    let hash = m.hash();
     out.push_str(&format!(
         "<p>{}: <span class=\"hash\">{}</span></p>\n",
         escape(w.minutes_hash),

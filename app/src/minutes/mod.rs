@@ -5,8 +5,8 @@
 //! [`minutes`] reads the record into a [`Minutes`] value; [`markdown`], [`html`] and [`pdf`]
 //! write it in the council's language. The same record always gives the same bytes: nothing
 //! here reads a clock or a random source, times are the statements' own, printed in UTC. The
-//! chair and the secretary approve minutes by signing [`Minutes::hash`] (the hash of their
-//! Markdown) in the council log; [`verify_minutes`] says whether those approvals match what the
+//! chair and the secretary approve minutes by signing [`Minutes::hash`] (the hash of the
+//! session's record they are made from, `docs/format.md` §2) in the council log; [`verify_minutes`] says whether those approvals match what the
 //! record gives now.
 
 mod blocks;
@@ -20,7 +20,7 @@ mod read;
 mod words;
 
 use crdt_model::hash::Hash;
-use crdt_model::log::{MINUTES_ID_PREFIX, MissingOps};
+use crdt_model::log::MissingOps;
 use crdt_model::session::SessionId;
 use thiserror::Error;
 
@@ -92,21 +92,17 @@ pub fn pdf(m: &Minutes, lang: Lang) -> Result<Vec<u8>, MinutesError> {
     pdf::render(m, lang, &blocks::blocks(m, lang))
 }
 
-/// The hash of minutes whose Markdown is `markdown`: what [`OpBody::ApproveMinutes`] signs.
-///
-/// [`OpBody::ApproveMinutes`]: crdt_model::OpBody::ApproveMinutes
-pub fn minutes_hash(markdown: &str) -> Hash {
-    Hash::of(MINUTES_ID_PREFIX, &[markdown.as_bytes()])
-}
-
 /// A time of the record as minutes print it: `2025-10-09 08:53 UTC`.
 pub fn format_utc(ms: u64) -> String {
     date::date_time(ms)
 }
 
 impl Minutes {
-    /// The hash of these minutes written in `lang` (see [`minutes_hash`]).
-    pub fn hash(&self, lang: Lang) -> Hash {
-        minutes_hash(&markdown(self, lang))
+    /// The hash of these minutes: the hash of the session's record they are made from, which
+    /// [`OpBody::ApproveMinutes`] signs (the same in every language and format).
+    ///
+    /// [`OpBody::ApproveMinutes`]: crdt_model::OpBody::ApproveMinutes
+    pub fn hash(&self) -> Hash {
+        self.record_hash
     }
 }

@@ -278,4 +278,7 @@ pub struct Minutes {
     pub decisions: Vec<Decision>,
     /// What was verified.
     pub verification: Verification,
+    /// The hash of the session's record the minutes are made from (`Session::record_hash`):
+    /// what approving them signs, the same in every language and every format.
+    pub record_hash: Hash,
 }

@@ -136,6 +136,7 @@ pub fn minutes(replica: &Replica, session: &SessionId) -> Result<Minutes, Minute
             polls: state.polls.len(),
             polls_verified,
         },
+        record_hash: s.record_hash(),
     })
 }
 

@@ -583,7 +583,7 @@ fn make(cx: &Cx<'_>, session: SessionId, lang: minutes::Lang) -> Result<Made, St
             .any(|role| x.roles.has(role))
         });
         Ok(Made {
-            hash: minutes::minutes_hash(&markdown),
+            hash: m.hash(),
             markdown,
             check: minutes::verify_minutes(r, &session).map_err(|e| e.to_string()),
             minutes: m,

@@ -16,7 +16,8 @@ pub type DocId = Hash;
 
 /// Prefix of the hash that names a log operation.
 pub const OP_ID_PREFIX: &[u8] = b"council/v1/id/log-op\0";
-/// Prefix of the hash that names a session's minutes (over their Markdown text).
+/// Prefix of the hash that names a session's minutes: the hash of the session's record (see
+/// `Session::record_hash`).
 pub const MINUTES_ID_PREFIX: &[u8] = b"council/v1/id/minutes\0";
 /// Most parents one operation (or statement, or change's log heads) may name. Each writing
 /// device adds at most one head (its items name the heads it knows, its own last one among
@@ -287,13 +288,14 @@ pub enum OpBody {
         /// The BLAKE3 hash of its bytes (the iroh-blobs hash), not a SHA-256 [`Hash::of`].
         hash: Hash,
     },
-    /// Approve a session's minutes by signing their content hash (see [`MINUTES_ID_PREFIX`]).
+    /// Approve a session's minutes by signing the hash of the record they are made from (see
+    /// [`MINUTES_ID_PREFIX`]).
     /// Allowed to the chair, a deputy chair and the secretary; a later approval by the same
     /// member replaces their earlier one.
     ApproveMinutes {
         /// The session (the id of its opening statement).
         session: Hash,
-        /// The hash of the minutes approved: `sha256(MINUTES_ID_PREFIX || their Markdown)`.
+        /// The hash of the minutes approved: the session's record hash (`Session::record_hash`).
         minutes: Hash,
     },
 }

@@ -157,6 +157,36 @@ pub enum Ignored {
     OutcomeMismatch,
 }
 
+impl Ignored {
+    /// The reason's name in the record's reports (`docs/format.md` §6, "Why a statement is
+    /// ignored"): the same for every implementation, whatever words the reader is shown.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Ignored::NotChair => "not-chair",
+            Ignored::NotAVoter(_) => "not-a-voter",
+            Ignored::NotYourself => "not-yourself",
+            Ignored::SessionClosed => "session-closed",
+            Ignored::UnknownItem(_) => "unknown-item",
+            Ignored::ItemNotCurrent(_) => "item-not-current",
+            Ignored::ItemClosed(_) => "item-closed",
+            Ignored::AnotherItemInProgress => "another-item-in-progress",
+            Ignored::UnknownRequest => "unknown-request",
+            Ignored::RequestNotWaiting => "request-not-waiting",
+            Ignored::AlreadyRequested => "already-requested",
+            Ignored::NotYourRequest => "not-your-request",
+            Ignored::FloorTaken => "floor-taken",
+            Ignored::NotSpeaking => "not-speaking",
+            Ignored::NoQuorum { .. } => "no-quorum",
+            Ignored::WrongSeats => "wrong-seats",
+            Ignored::RuleNotAllowed => "rule-not-allowed",
+            Ignored::SnapshotMismatch => "snapshot-mismatch",
+            Ignored::UnknownPoll => "unknown-poll",
+            Ignored::PollClosed => "poll-closed",
+            Ignored::OutcomeMismatch => "outcome-mismatch",
+        }
+    }
+}
+
 /// A member's registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Registration {
@@ -648,6 +678,37 @@ impl Session {
     /// with [`SessionState::polls`], what tells ballots for an opening the session ignored.
     pub fn ballot_polls(&self) -> impl Iterator<Item = &PollId> {
         self.ballots.keys()
+    }
+
+    /// The hash of the session's record as this device holds it: every statement but the
+    /// opening and every ballot, by id (`docs/format.md` §2, "minutes"). Minutes are a function
+    /// of this record (with the roster at the opening's log heads and the texts at the polls'
+    /// versions, which the statements name), so the chair and the secretary approve minutes by
+    /// signing it, and anyone can recompute it from a bundle without writing minutes the way
+    /// Council words them. Any statement or ballot added later changes it.
+    pub fn record_hash(&self) -> Hash {
+        let mut statements: Vec<StatementId> = self
+            .statements
+            .keys()
+            .filter(|id| **id != self.id)
+            .copied()
+            .collect();
+        statements.sort();
+        let mut ballots: Vec<BallotId> = self
+            .ballots
+            .values()
+            .flat_map(|m| m.keys().copied())
+            .collect();
+        ballots.sort();
+        let mut w = crate::encoding::Writer::new();
+        w.hash(&self.id);
+        w.list(&statements, |w, h| {
+            w.hash(h);
+        });
+        w.list(&ballots, |w, h| {
+            w.hash(h);
+        });
+        Hash::of(crate::log::MINUTES_ID_PREFIX, &[&w.finish()])
     }
 
     /// The verification report of a poll over the ballots held.

@@ -18,7 +18,7 @@ use layout::{MARGIN_X, Op, PAGE_H, PAGE_W, Page};
 pub(crate) fn render(m: &Minutes, lang: Lang, blocks: &[Block]) -> Result<Vec<u8>, MinutesError> {
     let fonts = Fonts::load()?;
     let mut pages = layout::layout(&fonts, blocks);
-    let hash = m.hash(lang);
+    let hash = m.hash();
     let w = words(lang);
     let total = pages.len();
     let header = format!("{} · {}", m.council_name, m.label);
