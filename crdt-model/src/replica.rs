@@ -643,5 +643,8 @@ impl Replica {
     }
 }
 
+mod order;
 #[cfg(test)]
 mod tests;
+
+pub use order::causal_order;

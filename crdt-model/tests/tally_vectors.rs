@@ -126,6 +126,20 @@ fn forged(b: &SignedBallot) -> SignedBallot {
     b.with_signature(Signature(sig))
 }
 
+/// The same ballot with a second valid signature: ed25519 signed with another nonce. Both verify,
+/// and the ballot id is over the body, so they are one ballot.
+fn resigned(b: &SignedBallot, key: &SecretKey) -> SignedBallot {
+    use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
+    let seed = key.to_bytes();
+    let mut esk = ExpandedSecretKey::from(&seed);
+    esk.hash_prefix[0] ^= 0x5a;
+    let vk = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+    let mut msg = crdt_model::identity::Domain::Ballot.prefix().to_vec();
+    msg.extend_from_slice(b.body());
+    let sig = raw_sign::<sha2::Sha512>(&esk, &msg, &vk);
+    b.with_signature(Signature(sig.to_bytes()))
+}
+
 fn build() -> Value {
     let mut v = Vectors { out: vec![] };
     let mut f = Fixture::new();
@@ -212,6 +226,62 @@ fn build() -> Value {
         )
         .expect("valid");
     assert!(r.verified(), "{r:?}");
+
+    // 3a. Deputy 3 equivocates: a second ballot with the seq of the counted one, another choice.
+    //     The close counts the one the chair held; no check fails, the evidence is listed.
+    let b3_twin = f.ballot(&d[2], poll, b3.ballot().seq, Choice::For);
+    let mut twins = all.clone();
+    twins.push(&b3_twin);
+    let r = v
+        .add(
+            "equivocation-by-a-counted-voter",
+            "deputy 3 signs a second ballot with the seq of their counted one and another choice: both are rejected as an equivocation and listed as evidence, the counted one still counts, every check passes",
+            &ctx,
+            held(&f),
+            open.to_bytes(),
+            Some(close.to_bytes()),
+            bytes(&twins),
+        )
+        .expect("valid");
+    assert!(r.verified() && r.evidence.len() == 1, "{r:?}");
+
+    // 3b. One ballot body with two valid signatures (ed25519 lets its signer make many): one
+    //     ballot, counted once.
+    let b1_again = resigned(&b1, &d[0]);
+    assert_ne!(b1_again.signature(), b1.signature());
+    assert!(b1_again.verify().is_ok());
+    let mut again = all.clone();
+    again.push(&b1_again);
+    let r = v
+        .add(
+            "one-ballot-two-signatures",
+            "deputy 1's ballot is given twice, with two different valid signatures over the same body: one ballot (its id is over the body), counted once, nothing rejected",
+            &ctx,
+            held(&f),
+            open.to_bytes(),
+            Some(close.to_bytes()),
+            bytes(&again),
+        )
+        .expect("valid");
+    assert!(r.verified() && r.rejected.is_empty(), "{r:?}");
+
+    // 3c. The chair opens a poll stating a quorum of 2 with 2 eligible: `no-quorum` compares the
+    //     lists with the context's quorum (4 of 7), not with the figure the open states.
+    let mut low = f.poll_open(0);
+    low.quorum_needed = 2;
+    low.eligible.truncate(2);
+    low.recused.clear();
+    let low = f.sign(&chair, StatementKind::OpenPoll(low));
+    v.add(
+        "invalid-open-statement-below-quorum",
+        "the chair opens a poll stating 2 as the quorum needed, with 2 eligible: it fails open-statement with quorum-needed and no-quorum (the context's quorum is 4 of 7)",
+        &ctx,
+        held(&f),
+        low.to_bytes(),
+        None,
+        vec![],
+    )
+    .expect("report");
 
     // 4. Late ballots: one naming the close among the heads it had seen, one naming a statement
     //    that follows the close:   open ─ … ─ close ─ end-item ← b1_later
@@ -588,5 +658,17 @@ fn every_check_has_an_invalid_vector_of_its_own_name_where_it_fails() {
                 })
         });
         assert!(fails_in_own, "no vector {own} makes {} fail", check.name());
+    }
+}
+
+#[test]
+fn every_vector_neither_invalid_nor_an_error_verifies() {
+    let v = build();
+    for x in v["vectors"].as_array().expect("list") {
+        let name = x["name"].as_str().unwrap_or("");
+        if name.starts_with("invalid-") || name.starts_with("error-") {
+            continue;
+        }
+        assert_eq!(x["expected"]["verified"], true, "{name}");
     }
 }

@@ -9,15 +9,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crdt_model::hash::{Hash, hex, unhex};
-use crdt_model::replica::{Item, Replica};
-use crdt_model::rules::{Base, MajorityRule, SpeechLimits, Threshold};
+use crdt_model::hash::{Hash, hex};
+use crdt_model::replica::{Item, ItemRejected, Replica, causal_order};
+use crdt_model::rules::MajorityRule;
 use crdt_model::session::{
     BodyContext, DecodedPoll, PollId, SessionId, SessionPast, SignedBallot, SignedStatement,
     StatementId, TallyError, TallyReport, verify_one,
 };
 use crdt_model::{CouncilId, MemberId, SignedGenesis};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+mod read;
 use thiserror::Error;
 
 /// The `format` field of every bundle of this version.
@@ -181,59 +183,48 @@ impl Bundle {
         text + "\n"
     }
 
-    /// Reads a bundle strictly: every field present with its type, hex where hex is due, the
-    /// genesis signed, the council id its id, every item a decodable signed item. Signatures of
-    /// items and the polls' contents are checked by [`Bundle::verify`], which reports them.
-    pub fn parse(text: &[u8]) -> Result<Bundle, BundleError> {
-        let v: Value = serde_json::from_slice(text)?;
-        let top = object(&v, "the bundle")?;
-        let format = field(top, "the bundle", "format")?;
-        if format.as_str() != Some(FORMAT) {
-            return Err(BundleError::Format(format.to_string()));
-        }
-        let council = hash_at(field(top, "the bundle", "council")?, "council")?;
-        let genesis_bytes = hex_at(field(top, "the bundle", "genesis")?, "genesis")?;
-        let genesis = SignedGenesis::from_bytes(&genesis_bytes)
-            .map_err(|e| BundleError::Genesis(e.to_string()))?;
-        if genesis.id() != council {
-            return Err(BundleError::Council {
-                stated: council,
-                actual: genesis.id(),
-            });
-        }
-        let items = array(field(top, "the bundle", "items")?, "items")?
-            .iter()
-            .enumerate()
-            .map(|(i, v)| parse_item(i, v))
-            .collect::<Result<Vec<_>, _>>()?;
-        let polls = array(field(top, "the bundle", "polls")?, "polls")?
-            .iter()
-            .enumerate()
-            .map(|(i, v)| parse_poll(&format!("polls[{i}]"), v))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Bundle {
-            council,
-            genesis,
-            items,
-            polls,
-        })
-    }
-
     /// Rebuilds the council from the genesis and the items, then verifies every poll listed,
     /// against its stated context, and checks that it agrees with the signed items.
     pub fn verify(&self) -> Verdict {
         let mut replica = Replica::new(self.genesis.clone());
-        let mut problems = Vec::new();
-        for (i, item) in self.items.iter().enumerate() {
-            if let Err(e) = replica.receive(item.clone()) {
-                problems.push(format!("item {i} ({}) is refused: {e}", describe(item)));
+        // In an order where each item follows what it names, so that the verdict does not
+        // depend on the order the file lists them in (a peer parks only so much that waits).
+        let mut refused: BTreeMap<usize, ItemRejected> = BTreeMap::new();
+        for i in causal_order(&self.items) {
+            match replica.receive(self.items[i].clone()) {
+                // Not a verdict on the item: it waits for something the bundle lacks or refused.
+                Ok(_) | Err(ItemRejected::NotParked(_)) => {}
+                Err(e) => {
+                    refused.insert(i, e);
+                }
             }
         }
-        let waiting = replica.pending_len();
-        if waiting > 0 {
-            problems.push(format!(
-                "{waiting} items wait for items the bundle does not hold"
-            ));
+        let mut problems: Vec<Problem> = refused
+            .iter()
+            .map(|(i, e)| Problem {
+                code: ProblemCode::Refused,
+                item: Some(*i),
+                poll: None,
+                session: None,
+                text: format!("item {i} ({}) is refused: {e}", describe(&self.items[*i])),
+            })
+            .collect();
+        // What is neither refused nor held waits for something the bundle does not hold (or
+        // that it refused): named one by one, by position.
+        let held: BTreeSet<Vec<u8>> = replica.items().iter().map(Item::to_bytes).collect();
+        for (i, item) in self.items.iter().enumerate() {
+            if !refused.contains_key(&i) && !held.contains(&item.to_bytes()) {
+                problems.push(Problem {
+                    code: ProblemCode::Waiting,
+                    item: Some(i),
+                    poll: None,
+                    session: None,
+                    text: format!(
+                        "item {i} ({}) waits for an item the bundle does not hold or refused",
+                        describe(item)
+                    ),
+                });
+            }
         }
         problems.extend(self.unlisted_polls(&replica));
         // Each session's causal order, from the statements the bundle holds: what tells a ballot
@@ -277,25 +268,84 @@ impl Bundle {
     }
 
     /// Polls the items hold that `polls` does not list, and polls listed twice.
-    fn unlisted_polls(&self, replica: &Replica) -> Vec<String> {
+    fn unlisted_polls(&self, replica: &Replica) -> Vec<Problem> {
         let mut listed = BTreeSet::new();
         let mut problems = Vec::new();
         for p in &self.polls {
             if !listed.insert((p.session, p.poll)) {
-                problems.push(format!("poll {} is listed twice", p.poll));
+                problems.push(Problem {
+                    code: ProblemCode::ListedTwice,
+                    item: None,
+                    poll: Some(p.poll),
+                    session: Some(p.session),
+                    text: format!("poll {} is listed twice", p.poll),
+                });
             }
         }
         for (sid, s) in replica.sessions() {
             for p in &s.state().polls {
                 if !listed.contains(&(*sid, p.id)) {
-                    problems.push(format!(
-                        "poll {} of session {sid} is held by the items but missing from polls",
-                        p.id
-                    ));
+                    problems.push(Problem {
+                        code: ProblemCode::UnlistedPoll,
+                        item: None,
+                        poll: Some(p.id),
+                        session: Some(*sid),
+                        text: format!(
+                            "poll {} of session {sid} is held by the items but missing from polls",
+                            p.id
+                        ),
+                    });
                 }
             }
         }
         problems
+    }
+}
+
+/// What kind of problem a bundle has beyond its polls (`docs/format.md` §10, step 2): the
+/// name every implementation gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProblemCode {
+    /// An item fails its own checks.
+    Refused,
+    /// An item waits for a parent or dependency the bundle does not hold, or refused.
+    Waiting,
+    /// The items hold a poll that `polls` does not list.
+    UnlistedPoll,
+    /// `polls` lists a poll twice.
+    ListedTwice,
+}
+
+impl ProblemCode {
+    /// The code as the JSON verdict spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemCode::Refused => "refused",
+            ProblemCode::Waiting => "waiting",
+            ProblemCode::UnlistedPoll => "unlisted-poll",
+            ProblemCode::ListedTwice => "listed-twice",
+        }
+    }
+}
+
+/// One problem of a bundle beyond its polls, each a failure of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind.
+    pub code: ProblemCode,
+    /// The item's position in `items`, for `refused` and `waiting`.
+    pub item: Option<usize>,
+    /// The poll, for `unlisted-poll` and `listed-twice`.
+    pub poll: Option<PollId>,
+    /// Its session, with `poll`.
+    pub session: Option<SessionId>,
+    /// The problem in words (the implementation's own; not compared).
+    pub text: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
     }
 }
 
@@ -352,7 +402,12 @@ pub struct VoidedOp {
     pub op: crdt_model::OpId,
     /// Its author's name on the roster.
     pub author: String,
-    /// Why it has no effect.
+    /// Why, as every implementation names it: `revoked`, `lost-mutual-revocation`,
+    /// `depends-on-void` or `session-revoked`.
+    pub code: &'static str,
+    /// The revocation that voids it, when one does directly.
+    pub by: Option<crdt_model::OpId>,
+    /// Why it has no effect, in words.
     pub reason: String,
 }
 
@@ -369,7 +424,10 @@ pub struct IgnoredItem {
     pub id: Hash,
     /// Its signer's name on the roster (their short key if none).
     pub author: String,
-    /// Why it has no effect.
+    /// Why, as every implementation names it (`docs/format.md` §6): an ignored statement's
+    /// reason code, or `poll-not-opened` for a ballot.
+    pub code: &'static str,
+    /// Why it has no effect, in words.
     pub reason: String,
 }
 
@@ -380,20 +438,21 @@ fn ignored_items(replica: &Replica) -> Vec<IgnoredItem> {
     let name = |m: &MemberId| names.get(m).cloned().unwrap_or_else(|| m.short());
     let mut out = Vec::new();
     for (sid, s) in replica.live_sessions() {
-        let mut ignored: Vec<(StatementId, String)> = s
+        let mut ignored: Vec<(StatementId, &'static str, String)> = s
             .state()
             .ignored
             .iter()
-            .map(|(id, why)| (*id, why.to_string()))
+            .map(|(id, why)| (*id, why.code(), why.to_string()))
             .collect();
         ignored.sort();
-        for (id, reason) in ignored {
+        for (id, code, reason) in ignored {
             let author = s.get(&id).map(|st| name(&st.statement().author));
             out.push(IgnoredItem {
                 session: *sid,
                 kind: "statement",
                 id,
                 author: author.unwrap_or_default(),
+                code,
                 reason,
             });
         }
@@ -405,6 +464,7 @@ fn ignored_items(replica: &Replica) -> Vec<IgnoredItem> {
                     kind: "ballot",
                     id: b.id(),
                     author: name(&b.ballot().voter),
+                    code: "poll-not-opened",
                     reason: format!(
                         "its poll {} is an opening the session ignored: no tally counts it",
                         poll.short()
@@ -428,6 +488,8 @@ fn voided_ops(replica: &Replica) -> Vec<VoidedOp> {
                 .get(id)
                 .and_then(|o| names.get(&o.op().author).cloned())
                 .unwrap_or_default(),
+            code: why.code(),
+            by: why.by(),
             reason: why.to_string(),
         })
         .collect();
@@ -440,6 +502,8 @@ fn voided_ops(replica: &Replica) -> Vec<VoidedOp> {
                 author: opener
                     .and_then(|a| names.get(&a).cloned())
                     .unwrap_or_default(),
+                code: "session-revoked",
+                by: Some(r),
                 reason: format!(
                     "the session \"{}\" has no effect: its chair's standing was revoked by {}, \
                      which the log heads its opening names had not seen",
@@ -462,8 +526,9 @@ pub struct Verdict {
     pub council_name: String,
     /// Members' names by key, for the tables.
     pub names: BTreeMap<MemberId, String>,
-    /// What is wrong with the bundle beyond its polls (refused items, polls left out).
-    pub problems: Vec<String>,
+    /// What is wrong with the bundle beyond its polls (refused and waiting items, polls left
+    /// out or listed twice), in that order.
+    pub problems: Vec<Problem>,
     /// Log operations that are accepted but void (a revocation their author had not seen, or
     /// what depends on one: docs/format.md, "Deriving the context from the log", step 6), with
     /// their author's name and the reason, sorted by id. Not a failure: what a removal voided.
@@ -520,10 +585,18 @@ impl Verdict {
         let reports: Vec<Value> = self.polls.iter().map(poll_json).collect();
         json!({
             "council": self.council.to_hex(),
-            "problems": self.problems,
+            "problems": self.problems.iter().map(|p| json!({
+                "code": p.code.name(),
+                "item": p.item,
+                "poll": p.poll.map(|x| x.to_hex()),
+                "session": p.session.map(|x| x.to_hex()),
+                "text": p.text,
+            })).collect::<Vec<Value>>(),
             "voided": self.voided.iter().map(|v| json!({
                 "op": v.op.to_hex(),
                 "author": v.author,
+                "code": v.code,
+                "by": v.by.map(|x| x.to_hex()),
                 "reason": v.reason,
             })).collect::<Vec<Value>>(),
             "ignored": self.ignored.iter().map(|i| json!({
@@ -531,6 +604,7 @@ impl Verdict {
                 "kind": i.kind,
                 "id": i.id.to_hex(),
                 "author": i.author,
+                "code": i.code,
                 "reason": i.reason,
             })).collect::<Vec<Value>>(),
             "reports": reports,
@@ -756,134 +830,4 @@ fn ballot_diff(stated: &[Vec<u8>], held: &BTreeSet<Vec<u8>>) -> Vec<String> {
             .map(|b| format!("missing:{}", label(0, b))),
     );
     off
-}
-
-// Strict reading of the JSON, each error naming where it is.
-
-fn field<'a>(obj: &'a Map<String, Value>, at: &str, key: &str) -> Result<&'a Value, BundleError> {
-    obj.get(key).ok_or_else(|| BundleError::Field {
-        at: at.to_string(),
-        why: format!("has no field \"{key}\""),
-    })
-}
-
-fn wrong(at: &str, why: &str) -> BundleError {
-    BundleError::Field {
-        at: at.to_string(),
-        why: why.to_string(),
-    }
-}
-
-fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, BundleError> {
-    v.as_object()
-        .ok_or_else(|| wrong(at, "is not a JSON object"))
-}
-
-fn array<'a>(v: &'a Value, at: &str) -> Result<&'a Vec<Value>, BundleError> {
-    v.as_array().ok_or_else(|| wrong(at, "is not a list"))
-}
-
-fn string<'a>(v: &'a Value, at: &str) -> Result<&'a str, BundleError> {
-    v.as_str().ok_or_else(|| wrong(at, "is not a string"))
-}
-
-fn hex_at(v: &Value, at: &str) -> Result<Vec<u8>, BundleError> {
-    let s = string(v, at)?;
-    unhex(s).ok_or_else(|| wrong(at, "is not hexadecimal"))
-}
-
-fn hash_at(v: &Value, at: &str) -> Result<Hash, BundleError> {
-    Hash::from_hex(string(v, at)?).ok_or_else(|| wrong(at, "is not 64 hexadecimal digits"))
-}
-
-fn key_at(v: &Value, at: &str) -> Result<MemberId, BundleError> {
-    MemberId::from_hex(string(v, at)?).map_err(|e| wrong(at, &e.to_string()))
-}
-
-fn parse_item(index: usize, v: &Value) -> Result<Item, BundleError> {
-    let bytes = hex_at(v, &format!("items[{index}]"))?;
-    Item::from_bytes(&bytes).map_err(|why| BundleError::Item { index, why })
-}
-
-fn parse_poll(at: &str, v: &Value) -> Result<BundlePoll, BundleError> {
-    let o = object(v, at)?;
-    let get = |key: &str| field(o, at, key);
-    let close = match get("close")? {
-        Value::Null => None,
-        c => Some(hex_at(c, &format!("{at}.close"))?),
-    };
-    let ballots = array(get("ballots")?, &format!("{at}.ballots"))?
-        .iter()
-        .enumerate()
-        .map(|(i, b)| hex_at(b, &format!("{at}.ballots[{i}]")))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(BundlePoll {
-        session: hash_at(get("session")?, &format!("{at}.session"))?,
-        poll: hash_at(get("poll")?, &format!("{at}.poll"))?,
-        title: string(get("title")?, &format!("{at}.title"))?.to_string(),
-        context: parse_context(get("context")?, &format!("{at}.context"))?,
-        open: hex_at(get("open")?, &format!("{at}.open"))?,
-        close,
-        ballots,
-    })
-}
-
-/// Reads a context spelled as in the test vectors. Speaking times are not part of it (no tally
-/// depends on them): they are left at zero.
-fn parse_context(v: &Value, at: &str) -> Result<BodyContext, BundleError> {
-    let o = object(v, at)?;
-    let get = |key: &str| field(o, at, key);
-    let seats = get("seats")?
-        .as_u64()
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| wrong(&format!("{at}.seats"), "is not a number of seats"))?;
-    let allow = get("allow_poll_override")?
-        .as_bool()
-        .ok_or_else(|| wrong(&format!("{at}.allow_poll_override"), "is not true or false"))?;
-    Ok(BodyContext {
-        council: hash_at(get("council")?, &format!("{at}.council"))?,
-        seats,
-        quorum: threshold(get("quorum")?, &format!("{at}.quorum"))?,
-        default_majority: parse_rule(get("default_majority")?, &format!("{at}.default_majority"))?,
-        allow_poll_override: allow,
-        speech: SpeechLimits {
-            speech: 0,
-            pro: 0,
-            contra: 0,
-            reply: 0,
-            point_of_order: 0,
-        },
-        chairs: keys(get("chairs")?, &format!("{at}.chairs"))?,
-        voters: keys(get("voters")?, &format!("{at}.voters"))?,
-    })
-}
-
-fn parse_rule(v: &Value, at: &str) -> Result<MajorityRule, BundleError> {
-    let o = object(v, at)?;
-    let base_at = format!("{at}.base");
-    let name = string(field(o, at, "base")?, &base_at)?;
-    let base = Base::ALL
-        .into_iter()
-        .find(|b| b.name() == name)
-        .ok_or_else(|| wrong(&base_at, "is not a majority base"))?;
-    Ok(MajorityRule {
-        threshold: threshold(field(o, at, "threshold")?, &format!("{at}.threshold"))?,
-        base,
-    })
-}
-
-fn threshold(v: &Value, at: &str) -> Result<Threshold, BundleError> {
-    let name = string(v, at)?;
-    Threshold::ALL
-        .into_iter()
-        .find(|t| t.name() == name)
-        .ok_or_else(|| wrong(at, "is not a threshold"))
-}
-
-fn keys(v: &Value, at: &str) -> Result<BTreeSet<MemberId>, BundleError> {
-    array(v, at)?
-        .iter()
-        .enumerate()
-        .map(|(i, k)| key_at(k, &format!("{at}[{i}]")))
-        .collect()
 }

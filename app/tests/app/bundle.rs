@@ -21,20 +21,20 @@ use crdt_model::{DocId, SecretKey};
 use serde_json::Value;
 
 /// The session clock of the sample.
-const T0: u64 = 1_760_000_000_000;
+pub(crate) const T0: u64 = 1_760_000_000_000;
 
 /// A sample council's replica, built statement by statement as its peers would.
-struct Sample {
-    council: SampleCouncil,
-    replica: Replica,
-    session: SessionId,
-    doc: DocId,
+pub(crate) struct Sample {
+    pub(crate) council: SampleCouncil,
+    pub(crate) replica: Replica,
+    pub(crate) session: SessionId,
+    pub(crate) doc: DocId,
     t: u64,
 }
 
 impl Sample {
     /// Seven seats: the chair and six deputies vote; a secretary and an observer do not.
-    fn new() -> Sample {
+    pub(crate) fn new() -> Sample {
         let (council, _) = SampleCouncil::new(7, 6).expect("sample council");
         let mut replica = Replica::new(council.genesis.clone());
         for op in &council.ops {
@@ -84,16 +84,16 @@ impl Sample {
         }
     }
 
-    fn chair(&self) -> SecretKey {
+    pub(crate) fn chair(&self) -> SecretKey {
         self.council.chair.clone()
     }
 
     /// Deputy `n` (1-based).
-    fn dep(&self, n: usize) -> SecretKey {
+    pub(crate) fn dep(&self, n: usize) -> SecretKey {
         self.council.deputies[n - 1].clone()
     }
 
-    fn say(&mut self, key: &SecretKey, kind: StatementKind) -> Hash {
+    pub(crate) fn say(&mut self, key: &SecretKey, kind: StatementKind) -> Hash {
         self.t += 1000;
         self.replica
             .session_mut(&self.session)
@@ -103,12 +103,12 @@ impl Sample {
             .id()
     }
 
-    fn present(&mut self, key: &SecretKey) {
+    pub(crate) fn present(&mut self, key: &SecretKey) {
         let member = key.member_id();
         self.say(key, StatementKind::Present { member });
     }
 
-    fn open_poll(&mut self, item: u32, title: &str) -> PollId {
+    pub(crate) fn open_poll(&mut self, item: u32, title: &str) -> PollId {
         let chair = self.chair();
         self.say(&chair, StatementKind::StartItem { item });
         let open = self
@@ -119,7 +119,7 @@ impl Sample {
         self.say(&chair, StatementKind::OpenPoll(open))
     }
 
-    fn vote(&mut self, key: &SecretKey, poll: PollId, seq: u32, choice: Choice) {
+    pub(crate) fn vote(&mut self, key: &SecretKey, poll: PollId, seq: u32, choice: Choice) {
         let b = self
             .replica
             .ballot(key, &poll, seq, choice)
@@ -131,7 +131,7 @@ impl Sample {
             .expect("ballot accepted");
     }
 
-    fn close_poll(&mut self, poll: PollId) {
+    pub(crate) fn close_poll(&mut self, poll: PollId) {
         let close = self
             .replica
             .session(&self.session)
@@ -145,7 +145,7 @@ impl Sample {
 /// The sample session: the chair and deputies 1–5 present, deputy 5 recused on the budget,
 /// deputy 6 absent. The budget is adopted 4 to 1, deputy 2 having changed their vote; the school
 /// repair is not adopted (2 for, 1 against, 1 abstention).
-fn sample() -> Replica {
+pub(crate) fn sample() -> Replica {
     let mut s = Sample::new();
     let chair = s.chair();
     s.present(&chair);
@@ -656,4 +656,90 @@ fn verify_lists_statements_the_session_ignored_and_ballots_no_poll_counts() {
         kinds.contains(&("ballot", ballot.id().to_hex().as_str())),
         "{ignored:?}"
     );
+}
+
+/// Every way of writing JSON the format does not use is refused, saying where (docs/format.md
+/// §10, "Form"): two readers must never read one file two ways.
+#[test]
+fn json_the_format_does_not_use_is_refused_saying_where() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/example-bundle.json");
+    let full = std::fs::read_to_string(path).expect("example bundle");
+    assert!(Bundle::parse(full.as_bytes()).is_ok(), "the example reads");
+    let council = full
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split('"').nth(3))
+        .expect("council line")
+        .to_string();
+    let chairs_first = {
+        let v: Value = serde_json::from_str(&full).expect("json");
+        v["polls"][0]["context"]["chairs"][0]
+            .as_str()
+            .expect("a chair")
+            .to_string()
+    };
+    let once = |from: &str, to: &str| {
+        assert!(full.contains(from), "{from}");
+        full.replacen(from, to, 1)
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "a key twice",
+            once(
+                "\"format\": \"council-bundle/1\",",
+                "\"format\": \"council-bundle/1\", \"format\": \"council-bundle/1\",",
+            ),
+            "given twice",
+        ),
+        (
+            "an unknown field",
+            once("\"polls\": [", "\"signed_by\": \"me\", \"polls\": ["),
+            "the bundle: has the field \"signed_by\"",
+        ),
+        (
+            "an unknown field in a context",
+            once("\"seats\": 7,", "\"seats\": 7, \"senate\": 1,"),
+            "polls[0].context: has the field \"senate\"",
+        ),
+        (
+            "a fraction",
+            once("\"seats\": 7,", "\"seats\": 7.0,"),
+            "is not an integer",
+        ),
+        (
+            "an exponent",
+            once("\"seats\": 7,", "\"seats\": 7e0,"),
+            "is not an integer",
+        ),
+        (
+            "a number for a boolean",
+            once(
+                "\"allow_poll_override\": true,",
+                "\"allow_poll_override\": 1,",
+            ),
+            "polls[0].context.allow_poll_override: is not true or false",
+        ),
+        (
+            "upper-case hex",
+            once(
+                &format!("\"council\": \"{council}\""),
+                &format!("\"council\": \"{}\"", council.to_uppercase()),
+            ),
+            "council: is hexadecimal in upper case",
+        ),
+        (
+            "a chair listed twice",
+            once(
+                &format!("\"chairs\": [\n          \"{chairs_first}\""),
+                &format!("\"chairs\": [\n          \"{chairs_first}\", \"{chairs_first}\""),
+            ),
+            "polls[0].context.chairs[1]: lists a key already listed",
+        ),
+    ];
+    for (what, text, says) in cases {
+        let err = Bundle::parse(text.as_bytes())
+            .err()
+            .unwrap_or_else(|| panic!("{what} is read"));
+        assert!(err.to_string().contains(says), "{what}: {err}");
+    }
 }

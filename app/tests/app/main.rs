@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 mod bundle;
+mod bundle_vectors;
 mod cli;
 mod demo;
 mod join_serve;

@@ -54,6 +54,28 @@ pub enum Void {
     DependsOnVoid(Unauthorized),
 }
 
+impl Void {
+    /// The reason's name in the record's reports (`docs/format.md` §3, "Revocation"): the same
+    /// for every implementation, whatever words the reader is shown.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Void::Revoked { .. } => "revoked",
+            Void::LostMutualRevocation { .. } => "lost-mutual-revocation",
+            Void::DependsOnVoid(_) => "depends-on-void",
+        }
+    }
+
+    /// The revocation that makes it void, when one does directly.
+    pub fn by(&self) -> Option<OpId> {
+        match self {
+            Void::Revoked { revocation } | Void::LostMutualRevocation { revocation } => {
+                Some(*revocation)
+            }
+            Void::DependsOnVoid(_) => None,
+        }
+    }
+}
+
 impl std::fmt::Display for Void {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

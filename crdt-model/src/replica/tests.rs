@@ -250,6 +250,46 @@ fn items_apply_in_order_on_a_fresh_replica_without_parking() {
 }
 
 #[test]
+fn in_causal_order_any_shuffle_applies_at_once_with_nothing_parked() {
+    let sit = record();
+    for seed in 0..40u64 {
+        let mut order = sit.all();
+        order.extend(sit.statements.iter().step_by(4).cloned());
+        shuffle(
+            &mut order,
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xBEEF,
+        );
+        let positions = causal_order(&order);
+        let mut sorted = positions.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            (0..order.len()).collect::<Vec<_>>(),
+            "a permutation"
+        );
+        let mut fresh = Replica::new(sit.council.genesis.clone());
+        for i in positions {
+            let outcome = fresh.receive(order[i].clone()).expect("valid item");
+            assert_ne!(outcome, Outcome::Pending, "seed {seed}: nothing waits");
+        }
+        assert_eq!(fresh.pending_len(), 0);
+        assert_eq!(
+            fresh.session(&sit.session.id()).expect("opened").state(),
+            sit.session.state(),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn causal_order_keeps_the_given_order_where_nothing_is_between_items() {
+    let sit = record();
+    let order = sit.all();
+    assert_eq!(causal_order(&order), (0..order.len()).collect::<Vec<_>>());
+    assert!(causal_order(&[]).is_empty());
+}
+
+#[test]
 fn a_refused_ballot_is_not_in_items() {
     let sit = record();
     let mut r = deliver(&sit.council.genesis, &sit.all());
