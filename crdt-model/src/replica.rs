@@ -643,8 +643,10 @@ impl Replica {
     }
 }
 
+mod binding;
 mod order;
 #[cfg(test)]
 mod tests;
 
+pub use binding::TextBinding;
 pub use order::causal_order;

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crdt_model::hash::{Hash, hex};
-use crdt_model::replica::{Item, ItemRejected, Replica, causal_order};
+use crdt_model::replica::{Item, ItemRejected, Replica, TextBinding, causal_order};
 use crdt_model::rules::MajorityRule;
 use crdt_model::session::{
     BodyContext, DecodedPoll, PollId, SessionId, SessionPast, SignedBallot, SignedStatement,
@@ -352,22 +352,47 @@ impl std::fmt::Display for Problem {
 /// How one stated part of a poll compares with what the signed items imply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agreement {
-    /// `context`, `open`, `close` or `ballots`.
+    /// `context`, `open`, `close`, `ballots`, `document`, `version` or `session`.
     pub name: &'static str,
     /// What differs (empty when it agrees), sorted.
     pub offending: Vec<String>,
+    /// Whether the items allow the check at all (`version` of a bundle without the document's
+    /// changes does not; it then neither passes nor fails).
+    pub applicable: bool,
 }
 
 impl Agreement {
     fn new(name: &'static str, mut offending: Vec<String>) -> Self {
         offending.sort();
         offending.dedup();
-        Agreement { name, offending }
+        Agreement {
+            name,
+            offending,
+            applicable: true,
+        }
     }
 
-    /// Whether the stated part is what the items imply.
+    fn not_applicable(name: &'static str) -> Self {
+        Agreement {
+            name,
+            offending: Vec::new(),
+            applicable: false,
+        }
+    }
+
+    /// Whether the stated part is what the items imply (a check the items do not allow is no
+    /// failure).
     pub fn passed(&self) -> bool {
         self.offending.is_empty()
+    }
+
+    /// `pass`, `fail` or `not-applicable`, as the JSON verdict spells it.
+    pub fn result(&self) -> &'static str {
+        match (self.applicable, self.passed()) {
+            (false, _) => "not-applicable",
+            (true, true) => "pass",
+            (true, false) => "fail",
+        }
     }
 }
 
@@ -625,7 +650,7 @@ fn poll_json(p: &PollVerdict) -> Value {
                 .map(|a| {
                     json!({
                         "name": a.name,
-                        "result": if a.passed() { "pass" } else { "fail" },
+                        "result": a.result(),
                         "offending": a.offending,
                     })
                 })
@@ -742,10 +767,12 @@ fn member_names(replica: &Replica) -> BTreeMap<MemberId, String> {
 fn agreement(p: &BundlePoll, replica: &Replica) -> Vec<Agreement> {
     let Some(s) = replica.session(&p.session) else {
         let missing = || vec!["session-not-in-items".to_string()];
-        return ["context", "open", "close", "ballots"]
+        let mut checks: Vec<Agreement> = ["context", "open", "close", "ballots"]
             .into_iter()
             .map(|n| Agreement::new(n, missing()))
             .collect();
+        checks.extend(binding(None));
+        return checks;
     };
     let state = s.state().poll(&p.poll);
     let held_open = state.and_then(|_| s.get(&p.poll));
@@ -776,6 +803,7 @@ fn agreement(p: &BundlePoll, replica: &Replica) -> Vec<Agreement> {
         Agreement::new("close", close),
         Agreement::new("ballots", ballot_diff(&p.ballots, &held)),
     ];
+    checks.extend(binding(replica.text_binding(&p.session, &p.poll)));
     // A session its chair's removal voids (docs/format.md §3, "Revocation") counts nowhere.
     if let Some(r) = replica.session_revoked(&p.session) {
         checks.push(Agreement::new(
@@ -784,6 +812,24 @@ fn agreement(p: &BundlePoll, replica: &Replica) -> Vec<Agreement> {
         ));
     }
     checks
+}
+
+/// The `document` and `version` checks of a poll's text binding; both `not-applicable` when
+/// the items do not hold the poll.
+fn binding(b: Option<TextBinding>) -> [Agreement; 2] {
+    match b {
+        Some(b) => [
+            Agreement::new("document", b.document),
+            match b.version {
+                Some(v) => Agreement::new("version", v),
+                None => Agreement::not_applicable("version"),
+            },
+        ],
+        None => [
+            Agreement::not_applicable("document"),
+            Agreement::not_applicable("version"),
+        ],
+    }
 }
 
 /// The context fields (§3) in which `stated` differs from `derived`.

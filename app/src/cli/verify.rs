@@ -184,7 +184,11 @@ fn print_poll(v: &Verdict, p: &PollVerdict, out: &mut dyn Write) -> std::io::Res
     if let Some(agreement) = &p.agreement {
         writeln!(out, "  agreement with the signed items:")?;
         for a in agreement {
-            let mark = if a.passed() { "pass" } else { "FAIL" };
+            let mark = match a.result() {
+                "pass" => "pass",
+                "fail" => "FAIL",
+                _ => "n/a",
+            };
             writeln!(out, "    {mark:<4}  {}{}", a.name, offending(&a.offending))?;
         }
     }

@@ -10,6 +10,7 @@ use std::process::Output;
 
 use council_app::bundle::{Bundle, Scope};
 use council_sync::Node;
+use crdt_model::document::TextField;
 use crdt_model::hash::{Hash, hex, unhex};
 use crdt_model::log::{DocSpec, OpBody};
 use crdt_model::replica::{Item, Replica};
@@ -40,16 +41,40 @@ impl Sample {
         for op in &council.ops {
             replica.receive(Item::Op(op.clone())).expect("op");
         }
-        let draft = replica
-            .log_mut()
-            .create(
-                &council.chair,
-                OpBody::CreateDocument {
-                    spec: DocSpec::Draft { co_authors: vec![] },
-                },
-                T0,
-            )
-            .expect("draft");
+        // Each item's draft, written by the chair: the polls vote on exactly these texts.
+        let mut draft = |title: &str, body: &str| {
+            let op = replica
+                .log_mut()
+                .create(
+                    &council.chair,
+                    OpBody::CreateDocument {
+                        spec: DocSpec::Draft { co_authors: vec![] },
+                    },
+                    T0,
+                )
+                .expect("draft");
+            let id = op.id();
+            replica
+                .receive(Item::Op(op))
+                .expect("the draft is in the log");
+            let (log, d) = replica.document_mut(&id).expect("document");
+            let (_, change) = d
+                .edit(log, &sample::device(1, 1), T0 as i64, |e| {
+                    e.set_text(TextField::Title, title)?;
+                    e.set_text(TextField::Body, body)
+                })
+                .expect("the chair writes the draft");
+            change.expect("a change");
+            id
+        };
+        let budget = draft(
+            "Про бюджет на 2026 рік",
+            "1. Затвердити бюджет міста на 2026 рік.\n2. Контроль покласти на фінансове управління.",
+        );
+        let school = draft(
+            "Про ремонт школи № 3",
+            "1. Виділити 4,2 млн грн на ремонт школи № 3.",
+        );
         let open = Statement {
             council: replica.log().council_id(),
             session: Hash::default(),
@@ -63,11 +88,11 @@ impl Sample {
                 items: vec![
                     AgendaItem {
                         title: "Про бюджет на 2026 рік".into(),
-                        doc: Some(draft.id()),
+                        doc: Some(budget),
                     },
                     AgendaItem {
                         title: "Про ремонт школи № 3".into(),
-                        doc: None,
+                        doc: Some(school),
                     },
                 ],
             },
@@ -79,7 +104,7 @@ impl Sample {
             council,
             replica,
             session,
-            doc: draft.id(),
+            doc: budget,
             t: T0,
         }
     }
@@ -111,12 +136,43 @@ impl Sample {
     pub(crate) fn open_poll(&mut self, item: u32, title: &str) -> PollId {
         let chair = self.chair();
         self.say(&chair, StatementKind::StartItem { item });
-        let open = self
-            .replica
-            .session(&self.session)
-            .expect("session")
-            .poll_open(item, self.doc, vec![], title, None);
+        // The item's document, at its heads: the exact text voted on.
+        let s = self.replica.session(&self.session).expect("session");
+        let doc = s
+            .state()
+            .items
+            .get(item as usize)
+            .and_then(|i| i.item.doc)
+            .expect("the item has a document");
+        let open = s.poll_open(item, doc, self.heads(&doc), title, None);
         self.say(&chair, StatementKind::OpenPoll(open))
+    }
+
+    /// Creates a document of `spec` by `author` (sample person `n`) and writes `body` into it.
+    pub(crate) fn write(&mut self, author: &SecretKey, n: u32, spec: DocSpec, body: &str) -> DocId {
+        self.t += 1000;
+        let op = self
+            .replica
+            .log_mut()
+            .create(author, OpBody::CreateDocument { spec }, self.t)
+            .expect("document");
+        let id = op.id();
+        self.replica.receive(Item::Op(op)).expect("in the log");
+        let (log, d) = self.replica.document_mut(&id).expect("document");
+        d.edit(log, &sample::device(n, 1), self.t as i64, |e| {
+            e.set_text(TextField::Body, body)
+        })
+        .expect("the author writes it");
+        id
+    }
+
+    /// The heads of `doc` as this replica holds it: a poll's version.
+    pub(crate) fn heads(&self, doc: &DocId) -> Vec<Hash> {
+        self.replica
+            .documents()
+            .get(doc)
+            .map(|d| d.heads().into_iter().map(|h| Hash(h.0)).collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn vote(&mut self, key: &SecretKey, poll: PollId, seq: u32, choice: Choice) {
@@ -594,10 +650,11 @@ fn verify_lists_statements_the_session_ignored_and_ballots_no_poll_counts() {
         s.present(&d);
     }
     s.say(&chair, StatementKind::StartItem { item: 0 });
+    let version = s.heads(&s.doc);
     let open = s.replica.session(&s.session).expect("session").poll_open(
         0,
         s.doc,
-        vec![],
+        version,
         "Самочинне голосування",
         None,
     );

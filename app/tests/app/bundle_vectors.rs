@@ -147,10 +147,11 @@ fn build() -> Value {
     );
     let chair = s.chair();
     s.say(&chair, StatementKind::StartItem { item: 0 });
+    let version = s.heads(&s.doc);
     let good = s.replica.session(&s.session).expect("session").poll_open(
         0,
         s.doc,
-        vec![],
+        version,
         "Затвердити бюджет",
         None,
     );
@@ -326,10 +327,11 @@ fn build() -> Value {
         .expect("close");
     s.say(&chair, StatementKind::ClosePoll(close.clone()));
     s.say(&chair, StatementKind::ClosePoll(close));
+    let version = s.heads(&s.doc);
     let own = s.replica.session(&s.session).expect("session").poll_open(
         0,
         s.doc,
-        vec![],
+        version,
         "Самочинне голосування",
         None,
     );
@@ -447,6 +449,97 @@ fn build() -> Value {
     v.add(
         "a-removal-voids-a-session-only-its-chair-took-part-in",
         "the chair opens a session and starts an item, nobody else takes part; the secretary then removes the chair: the session is void (session-revoked), listed, not a failure (it holds no poll)",
+        text_of(&s.replica),
+        Some(true),
+    );
+
+    // Text binding (§10 step 4, document and version).
+    let mut s = quorate();
+    let chair = s.chair();
+    s.say(&chair, StatementKind::StartItem { item: 0 });
+    let school = s
+        .replica
+        .session(&s.session)
+        .and_then(|x| x.state().items.get(1).and_then(|i| i.item.doc))
+        .expect("item 1 has a document");
+    let version = s.heads(&school);
+    let open = s.replica.session(&s.session).expect("session").poll_open(
+        0,
+        school,
+        version,
+        "Про ремонт школи № 3",
+        None,
+    );
+    s.say(&chair, StatementKind::OpenPoll(open));
+    v.add(
+        "a-poll-on-another-items-document",
+        "on item 0 (the budget) the chair opens a poll naming item 1's draft: the session applies it (it does not hold documents), the poll fails its document check (other-document)",
+        text_of(&s.replica),
+        Some(false),
+    );
+
+    let mut s = quorate();
+    let chair = s.chair();
+    s.say(&chair, StatementKind::StartItem { item: 0 });
+    let doc = s.doc;
+    let mut version = s.heads(&doc);
+    version.push(Hash::of(b"a change", &[b"nobody wrote"]));
+    version.sort();
+    let open = s.replica.session(&s.session).expect("session").poll_open(
+        0,
+        doc,
+        version,
+        "Затвердити бюджет",
+        None,
+    );
+    s.say(&chair, StatementKind::OpenPoll(open));
+    let text = text_of(&s.replica);
+    v.add(
+        "a-version-naming-a-change-not-in-items",
+        "the poll's version names the draft's head and a change no item holds: the version check fails (not-in-items)",
+        text,
+        Some(false),
+    );
+    v.add(
+        "without-document-changes-the-version-is-not-checked",
+        "the same record exported without document changes (council export --polls-only): the document check passes, the version check is not-applicable, the bundle passes",
+        Bundle::from_replica(&s.replica, Scope::PollsOnly).to_text(),
+        Some(true),
+    );
+
+    // A deputy's amendment of the budget draft, voted on the budget's item: bound to its item.
+    let mut s = quorate();
+    let d2 = s.dep(2);
+    let draft = s.doc;
+    let amendment = s.write(
+        &d2,
+        3,
+        crdt_model::log::DocSpec::Amendment {
+            draft,
+            from_line: 2,
+            to_line: 2,
+        },
+        "2. Контроль покласти на постійну комісію з питань бюджету.",
+    );
+    let chair = s.chair();
+    s.say(&chair, StatementKind::StartItem { item: 0 });
+    let version = s.heads(&amendment);
+    let open = s.replica.session(&s.session).expect("session").poll_open(
+        0,
+        amendment,
+        version,
+        "Поправка депутата 2",
+        None,
+    );
+    let poll = s.say(&chair, StatementKind::OpenPoll(open));
+    for n in 1..=4 {
+        let d = s.dep(n);
+        s.vote(&d, poll, 0, Choice::For);
+    }
+    s.close_poll(poll);
+    v.add(
+        "an-amendment-voted-on-its-drafts-item",
+        "deputy 2's amendment of the budget draft is put to the vote on the budget's item, at the amendment's heads: document and version pass",
         text_of(&s.replica),
         Some(true),
     );
