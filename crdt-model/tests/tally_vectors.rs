@@ -566,6 +566,27 @@ fn build() -> Value {
         vec![b4.id()]
     );
 
+    // What closes the poll is a registration, not a ClosePoll: close-statement fails with
+    // not-a-close alone, and every check that needs a close is not applicable.
+    let not_a_close = f.sign(
+        &chair,
+        StatementKind::Present {
+            member: chair.member_id(),
+        },
+    );
+    let r = v
+        .add(
+            "invalid-close-statement-not-a-close",
+            "the statement given as the close is the chair's registration: close-statement fails with not-a-close, checks 3-5 and 7-10 are not applicable, every valid ballot is uncounted",
+            &ctx,
+            held(&f),
+            open.to_bytes(),
+            Some(not_a_close.to_bytes()),
+            bytes(&all),
+        )
+        .expect("report");
+    assert!(!r.verified());
+
     let mut truncated = open.to_bytes();
     truncated.truncate(truncated.len() - 1);
     v.add(

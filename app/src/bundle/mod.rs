@@ -186,19 +186,13 @@ impl Bundle {
     /// Rebuilds the council from the genesis and the items, then verifies every poll listed,
     /// against its stated context, and checks that it agrees with the signed items.
     pub fn verify(&self) -> Verdict {
-        let mut replica = Replica::new(self.genesis.clone());
-        // In an order where each item follows what it names, so that the verdict does not
-        // depend on the order the file lists them in (a peer parks only so much that waits).
-        let mut refused: BTreeMap<usize, ItemRejected> = BTreeMap::new();
-        for i in causal_order(&self.items) {
-            match replica.receive(self.items[i].clone()) {
-                // Not a verdict on the item: it waits for something the bundle lacks or refused.
-                Ok(_) | Err(ItemRejected::NotParked(_)) => {}
-                Err(e) => {
-                    refused.insert(i, e);
-                }
-            }
-        }
+        self.verify_rebuilt().0
+    }
+
+    /// [`Bundle::verify`], with the council it rebuilt from the items (what refused to apply
+    /// left out), for what else is read from the same record (the minutes check).
+    pub fn verify_rebuilt(&self) -> (Verdict, Replica) {
+        let (replica, refused) = self.replay();
         let mut problems: Vec<Problem> = refused
             .iter()
             .map(|(i, e)| Problem {
@@ -256,7 +250,7 @@ impl Bundle {
                 }
             })
             .collect();
-        Verdict {
+        let verdict = Verdict {
             names: member_names(&replica),
             council: self.council,
             council_name: replica.log().genesis().genesis().name.clone(),
@@ -264,7 +258,26 @@ impl Bundle {
             voided: voided_ops(&replica),
             ignored: ignored_items(&replica),
             polls,
+        };
+        (verdict, replica)
+    }
+
+    /// Replays the items into a council of the genesis alone, in an order where each follows
+    /// what it names, so that the result does not depend on the order the file lists them in (a
+    /// peer parks only so much of what waits); returns it with the refused items by position.
+    fn replay(&self) -> (Replica, BTreeMap<usize, ItemRejected>) {
+        let mut replica = Replica::new(self.genesis.clone());
+        let mut refused = BTreeMap::new();
+        for i in causal_order(&self.items) {
+            match replica.receive(self.items[i].clone()) {
+                // Not a verdict on the item: it waits for something the bundle lacks or refused.
+                Ok(_) | Err(ItemRejected::NotParked(_)) => {}
+                Err(e) => {
+                    refused.insert(i, e);
+                }
+            }
         }
+        (replica, refused)
     }
 
     /// Polls the items hold that `polls` does not list, and polls listed twice.
@@ -637,6 +650,20 @@ impl Verdict {
             "failed": self.failed(),
         })
     }
+}
+
+/// What `council verify --json` prints (`docs/format.md` §10): the verdict, and under `minutes`
+/// each live session's minutes check against `replica`, the council the verdict is of.
+pub fn verdict_json(verdict: &Verdict, replica: &Replica) -> Value {
+    let mut json = verdict.to_json();
+    if let Value::Object(obj) = &mut json {
+        let minutes: Vec<Value> = replica
+            .live_sessions()
+            .map(|(id, _)| crate::minutes::check_json(replica, id))
+            .collect();
+        obj.insert("minutes".into(), Value::Array(minutes));
+    }
+    json
 }
 
 fn poll_json(p: &PollVerdict) -> Value {

@@ -309,40 +309,6 @@ pub(crate) fn verify_line(replica: &Replica, id: &SessionId) -> String {
     }
 }
 
-/// A session's minutes check as JSON, for `council verify --json`: `session`, `label`,
-/// `hash` (the record hash approvals sign), `approvals` (`name`, `member`, `role`, `minutes`, `matches`),
-/// `matches_record`, `approved`; or `error` when no minutes can be made.
-pub(crate) fn verify_json(replica: &Replica, id: &SessionId) -> serde_json::Value {
-    use serde_json::json;
-    let label = label_of(replica, id);
-    match minutes::verify_minutes(replica, id) {
-        Err(e) => json!({ "session": id.to_hex(), "label": label, "error": e.to_string() }),
-        Ok(c) => {
-            let approvals: Vec<serde_json::Value> = c
-                .approvals
-                .iter()
-                .map(|a| {
-                    json!({
-                        "name": a.name,
-                        "member": a.member.to_hex(),
-                        "role": a.role().map(|r| r.name()),
-                        "minutes": a.minutes.to_hex(),
-                        "matches": a.matches(),
-                    })
-                })
-                .collect();
-            json!({
-                "session": id.to_hex(),
-                "label": label,
-                "hash": c.hash.to_hex(),
-                "approvals": approvals,
-                "matches_record": c.matches_record,
-                "approved": c.approved,
-            })
-        }
-    }
-}
-
 fn label_of(replica: &Replica, id: &SessionId) -> String {
     replica
         .session(id)

@@ -9,7 +9,7 @@ use crdt_model::replica::Replica;
 use crdt_model::session::{CheckResult, TallyReport, UncountedReason};
 
 use super::{CliError, warn_if_loosened};
-use crate::bundle::{Bundle, PollVerdict, Verdict};
+use crate::bundle::{Bundle, PollVerdict, Verdict, verdict_json};
 use crate::profile::Profile;
 
 /// Verify every poll: its signatures, who could vote, the ballots counted, the counts and the
@@ -33,39 +33,37 @@ pub fn cmd_verify(
     args: VerifyArgs,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let (verdict, source, minutes) = match &args.bundle {
+    let (node, rebuilt);
+    let (verdict, source, replica): (Verdict, String, &Replica) = match &args.bundle {
         Some(path) => {
-            let bundle = read_bundle(path)?;
-            let minutes = Minutes::of(&bundle_replica(&bundle));
-            (
-                bundle.verify(),
-                format!("bundle {}", path.display()),
-                minutes,
-            )
+            let (verdict, replica) = read_bundle(path)?.verify_rebuilt();
+            rebuilt = replica;
+            (verdict, format!("bundle {}", path.display()), &rebuilt)
         }
         None => {
-            let node = profile.node()?;
+            node = profile.node()?;
             warn_if_loosened(node.store());
             (
                 Verdict::of_replica(node.replica()),
                 "this device".to_string(),
-                Minutes::of(node.replica()),
+                node.replica(),
             )
         }
     };
     if args.json {
-        let mut json = verdict.to_json();
-        if let Some(obj) = json.as_object_mut() {
-            obj.insert("minutes".into(), serde_json::Value::Array(minutes.json));
-        }
+        let json = verdict_json(&verdict, replica);
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         writeln!(out, "{text}")?;
     } else {
         print_verdict(&verdict, &source, out)?;
-        if !minutes.lines.is_empty() {
+        let lines: Vec<String> = replica
+            .live_sessions()
+            .map(|(id, _)| super::minutes::verify_line(replica, id))
+            .collect();
+        if !lines.is_empty() {
             writeln!(out)?;
         }
-        for line in &minutes.lines {
+        for line in &lines {
             writeln!(out, "{line}")?;
         }
     }
@@ -78,39 +76,6 @@ pub fn cmd_verify(
             problems: verdict.problems.len(),
         })
     }
-}
-
-/// Each session's minutes: whether they are approved and match the record, as a line of the
-/// report and as JSON.
-struct Minutes {
-    lines: Vec<String>,
-    json: Vec<serde_json::Value>,
-}
-
-impl Minutes {
-    fn of(replica: &Replica) -> Minutes {
-        let ids: Vec<&crdt_model::session::SessionId> =
-            replica.live_sessions().map(|(id, _)| id).collect();
-        Minutes {
-            lines: ids
-                .iter()
-                .map(|id| super::minutes::verify_line(replica, id))
-                .collect(),
-            json: ids
-                .iter()
-                .map(|id| super::minutes::verify_json(replica, id))
-                .collect(),
-        }
-    }
-}
-
-/// The council a bundle's items make (what refuses to apply is left out: the verdict says so).
-fn bundle_replica(bundle: &Bundle) -> Replica {
-    let mut replica = Replica::new(bundle.genesis.clone());
-    for item in &bundle.items {
-        let _refused_items_are_reported_by_the_verdict = replica.receive(item.clone());
-    }
-    replica
 }
 
 fn read_bundle(path: &PathBuf) -> Result<Bundle, CliError> {

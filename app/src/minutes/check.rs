@@ -114,3 +114,42 @@ pub fn verify_minutes(
         approved,
     })
 }
+
+/// A session's minutes check as JSON, for `council verify --json`: `session`, `label`,
+/// `hash` (the record hash approvals sign), `approvals` (`name`, `member`, `role`, `minutes`, `matches`),
+/// `matches_record`, `approved`; or `error` when no minutes can be made.
+pub fn check_json(replica: &Replica, id: &SessionId) -> serde_json::Value {
+    use serde_json::json;
+    let label = replica
+        .session(id)
+        .map(|s| s.state().label.clone())
+        .unwrap_or_default();
+    match verify_minutes(replica, id) {
+        Err(e) => json!({ "session": id.to_hex(), "label": label, "error": e.to_string() }),
+        Ok(c) => {
+            // By member key: an order any verifier reproduces (the text report sorts by name).
+            let mut by_member: Vec<&ApprovalCheck> = c.approvals.iter().collect();
+            by_member.sort_by_key(|a| a.member);
+            let approvals: Vec<serde_json::Value> = by_member
+                .into_iter()
+                .map(|a| {
+                    json!({
+                        "name": a.name,
+                        "member": a.member.to_hex(),
+                        "role": a.role().map(|r| r.name()),
+                        "minutes": a.minutes.to_hex(),
+                        "matches": a.matches(),
+                    })
+                })
+                .collect();
+            json!({
+                "session": id.to_hex(),
+                "label": label,
+                "hash": c.hash.to_hex(),
+                "approvals": approvals,
+                "matches_record": c.matches_record,
+                "approved": c.approved,
+            })
+        }
+    }
+}

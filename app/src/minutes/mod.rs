@@ -24,7 +24,7 @@ use crdt_model::log::MissingOps;
 use crdt_model::session::SessionId;
 use thiserror::Error;
 
-pub use check::{ApprovalCheck, MinutesCheck, verify_minutes};
+pub use check::{ApprovalCheck, MinutesCheck, check_json, verify_minutes};
 pub use model::{
     Attendance, BodyName, Decision, ItemOutcome, ItemRecord, Minutes, Person, PollRecord, Quorum,
     Recusal, Speech, Subject, Verification,

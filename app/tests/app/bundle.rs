@@ -202,6 +202,11 @@ impl Sample {
 /// deputy 6 absent. The budget is adopted 4 to 1, deputy 2 having changed their vote; the school
 /// repair is not adopted (2 for, 1 against, 1 abstention).
 pub(crate) fn sample() -> Replica {
+    sample_sitting().replica
+}
+
+/// The sample session of [`sample`], still open to more statements.
+pub(crate) fn sample_sitting() -> Sample {
     let mut s = Sample::new();
     let chair = s.chair();
     s.present(&chair);
@@ -238,7 +243,7 @@ pub(crate) fn sample() -> Replica {
         s.vote(&d, school, 0, choice);
     }
     s.close_poll(school);
-    s.replica
+    s
 }
 
 /// A profile directory whose store holds `replica`'s council and items.
