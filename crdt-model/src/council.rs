@@ -131,6 +131,9 @@ impl SignedGenesis {
         if genesis.name.trim().is_empty() {
             return Err(GenesisError::EmptyName);
         }
+        // Checked on every genesis read, not only when signing one: the founder's name is shown
+        // next to their votes like any member's.
+        crate::log::check_name(&genesis.founder_name).map_err(GenesisError::FounderName)?;
         if !genesis.founder_roles.may_write() {
             return Err(GenesisError::FounderCannotWrite);
         }
@@ -185,6 +188,29 @@ mod tests {
             founder_roles: Roles::of(&[Role::Secretary]),
             created_ms: 1,
             nonce: [7; 16],
+        }
+    }
+
+    #[test]
+    fn a_genesis_read_with_a_founder_name_that_hides_text_is_refused() {
+        let k = SecretKey::from_bytes(&[1; 32]);
+        for bad in ["", " Олена", "Оле\u{200B}на", "Олена\u{202E}"] {
+            let g = Genesis {
+                founder_name: bad.into(),
+                ..genesis(&k)
+            };
+            // Signed by hand, as a hostile founder would (`sign` refuses it already).
+            let body = g.encode();
+            let sig = k.sign(Domain::Genesis, &body);
+            let mut bytes = Writer::new();
+            bytes.bytes(&body).raw(&sig.0);
+            assert!(
+                matches!(
+                    SignedGenesis::from_bytes(&bytes.finish()),
+                    Err(GenesisError::FounderName(_))
+                ),
+                "{bad:?}"
+            );
         }
     }
 

@@ -379,9 +379,13 @@ impl CouncilState {
                         to: status.name(),
                     },
                 )?;
-                if *status == DraftStatus::InCommittee {
-                    let c = committee.ok_or(Unauthorized::MissingCommittee)?;
-                    self.committee(&c)?;
+                if *status == DraftStatus::InCommittee && committee.is_none() {
+                    return Err(Unauthorized::MissingCommittee);
+                }
+                // Whatever the status, a committee named is one the draft is then referred to:
+                // it must exist (a referral to nothing would show as one).
+                if let Some(c) = committee {
+                    self.committee(c)?;
                 }
                 let head_ok = t.who.committee_head()
                     && meta

@@ -435,6 +435,26 @@ fn referral_to_a_committee_names_the_committee() {
 }
 
 #[test]
+fn a_status_change_naming_a_committee_that_does_not_exist_is_refused_whatever_the_status() {
+    let (c, mut log) = council();
+    let d = new_draft(&mut log, &c.deputies[3]);
+    let nowhere = Hash::of(b"no", &[b"committee"]);
+    assert_eq!(
+        status(
+            &mut log,
+            &c.deputies[3],
+            d,
+            DraftStatus::Submitted,
+            Some(nowhere)
+        ),
+        Err(OpRejected::Unauthorized(Unauthorized::UnknownCommittee(
+            nowhere
+        )))
+    );
+    assert_eq!(log.state().documents[&d].referred_to, None);
+}
+
+#[test]
 fn a_committee_opinion_is_created_only_by_its_members() {
     let (c, mut log) = council();
     let d = new_draft(&mut log, &c.deputies[3]);
