@@ -22,7 +22,7 @@ const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/bundle-vectors.
 /// The verdict with the words for people left out (problems' text, voided's and ignored's reason
 /// and author, minutes approvals' names and errors): what two implementations must agree on
 /// (docs/format.md §10, "Verifying a bundle").
-fn normative(mut v: Value) -> Value {
+pub(crate) fn normative(mut v: Value) -> Value {
     for (list, words) in [
         ("problems", &["text"][..]),
         ("voided", &["reason", "author"][..]),
@@ -83,25 +83,25 @@ impl Vectors {
     }
 }
 
-fn text_of(replica: &Replica) -> String {
+pub(crate) fn text_of(replica: &Replica) -> String {
     Bundle::from_replica(replica, Scope::Everything).to_text()
 }
 
-fn json_of(replica: &Replica) -> Value {
+pub(crate) fn json_of(replica: &Replica) -> Value {
     serde_json::from_str(&text_of(replica)).expect("json")
 }
 
-fn to_text(v: &Value) -> String {
+pub(crate) fn to_text(v: &Value) -> String {
     serde_json::to_string_pretty(v).expect("json") + "\n"
 }
 
 /// `items` of a bundle, to edit.
-fn items(v: &mut Value) -> &mut Vec<Value> {
+pub(crate) fn items(v: &mut Value) -> &mut Vec<Value> {
     v["items"].as_array_mut().expect("items")
 }
 
 /// An item's hex as a bundle lists it: its tag, then its wire form.
-fn item_hex(item: &Item) -> Value {
+pub(crate) fn item_hex(item: &Item) -> Value {
     Value::String(hex(&item.to_bytes()))
 }
 

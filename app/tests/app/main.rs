@@ -9,6 +9,7 @@ mod bundle;
 mod bundle_vectors;
 mod cli;
 mod demo;
+mod hostile_corpus;
 mod join_serve;
 mod minutes;
 mod publish;
