@@ -1035,3 +1035,41 @@ fn the_record_hash_covers_every_statement_and_ballot_and_changes_with_any() {
         record_hash_by_the_spec(f.session.id(), &all, &[b.id(), b2.id()])
     );
 }
+
+#[test]
+fn who_may_vote_is_asked_of_the_session_with_each_reason_to_refuse() {
+    use crdt_model::session::VoteRefused;
+    let mut f = Fixture::new();
+    let chair = f.chair();
+    f.register(&[1, 2, 3]);
+    let d6 = f.dep(6);
+    let (poll, _) = f.open_poll(0);
+    assert_eq!(f.session.may_vote(&poll, &chair.member_id()), Ok(()));
+    assert_eq!(
+        f.session.may_vote(&poll, &d6.member_id()),
+        Err(VoteRefused::NotEligible),
+        "deputy 6 was not registered when the poll opened"
+    );
+    assert_eq!(
+        f.session.may_vote(&Hash([9; 32]), &chair.member_id()),
+        Err(VoteRefused::UnknownPoll)
+    );
+    assert!(f.session.vote(&d6, poll, Choice::For).is_err());
+    // Numbered after the voter's own ballots, whatever order they arrived in.
+    assert_eq!(f.session.next_seq(&poll, &chair.member_id()), 0);
+    let first = f
+        .session
+        .vote(&chair, poll, Choice::Against)
+        .expect("eligible");
+    assert_eq!(first.ballot().seq, 0);
+    f.session.insert_ballot(first).expect("kept");
+    f.vote(&chair, poll, 4, Choice::Abstain);
+    let next = f.session.vote(&chair, poll, Choice::For).expect("eligible");
+    assert_eq!(next.ballot().seq, 5);
+    assert_eq!(next.ballot().seen, f.session.write_heads());
+    f.close_poll(poll);
+    assert_eq!(
+        f.session.may_vote(&poll, &chair.member_id()),
+        Err(VoteRefused::Closed)
+    );
+}

@@ -4,7 +4,7 @@ use crdt_model::document::{AgendaItem as DocAgendaItem, Edit, EditError, TextFie
 use crdt_model::hash::Hash;
 use crdt_model::log::{AmendmentStatus, LogOp, SignedOp};
 use crdt_model::replica::Item;
-use crdt_model::session::{AgendaItem, Body, SessionId, Statement, StatementKind};
+use crdt_model::session::{AgendaItem, Body, SessionId, Statement, StatementKind, VoteRefused};
 use crdt_model::{DocId, DocSpec, OpBody};
 
 use super::{Command, CommandError, Engine, SessionAct};
@@ -146,32 +146,15 @@ impl Engine {
                 poll,
                 choice,
             } => {
-                let me = self.me();
                 let key = self.device.key().clone();
                 let ballot = self.read(|r| {
                     let s = r
                         .session(&session)
                         .ok_or(CommandError::Unknown("session"))?;
-                    let p = s.state().poll(&poll).ok_or(CommandError::Unknown("poll"))?;
-                    if p.close.is_some() {
-                        return Err(CommandError::NotAllowed("the poll is closed".into()));
-                    }
-                    if !p.open.eligible.contains(&me) {
-                        return Err(CommandError::NotAllowed(
-                            "you were not registered present (or declared a conflict of \
-                             interest) when the poll opened"
-                                .into(),
-                        ));
-                    }
-                    let seq = s
-                        .ballots(&poll)
-                        .filter(|b| b.ballot().voter == me)
-                        .map(|b| b.ballot().seq.saturating_add(1))
-                        .max()
-                        .unwrap_or(0);
-                    // Signed on what this device has seen of the session: a close it has not
-                    // seen cannot then excuse leaving this ballot out.
-                    Ok(s.ballot(&key, poll, seq, choice))
+                    s.vote(&key, poll, choice).map_err(|e| match e {
+                        VoteRefused::UnknownPoll => CommandError::Unknown("poll"),
+                        other => CommandError::NotAllowed(other.to_string()),
+                    })
                 })?;
                 let id = ballot.id();
                 self.backend.submit(Item::Ballot(ballot))?;

@@ -166,17 +166,20 @@ pub fn session(r: &Replica, id: &SessionId, me: &MemberId, now_ms: u64) -> Optio
         .polls
         .iter()
         .map(|p| {
-            let mut latest: std::collections::BTreeMap<MemberId, (u32, Choice)> =
-                Default::default();
-            for b in s.ballots(&p.id) {
-                let b = b.ballot();
-                let e = latest.entry(b.voter).or_insert((b.seq, b.choice));
-                if b.seq >= e.0 {
-                    *e = (b.seq, b.choice);
-                }
-            }
+            // Who voted how is the tally's answer (provisional while the poll is open: each
+            // voter's valid ballot with the highest seq, equivocations left out), never a
+            // second reading of the ballots here.
+            let report = s.report(&p.id).and_then(Result::ok);
+            let choices: std::collections::BTreeMap<MemberId, Choice> = report
+                .iter()
+                .flat_map(|r| &r.table)
+                .filter_map(|(m, v)| match v {
+                    VoterResult::Voted(c) => Some((*m, *c)),
+                    _ => None,
+                })
+                .collect();
             let result = if p.close.is_some() {
-                s.report(&p.id).and_then(Result::ok).map(|rep| ResultView {
+                report.as_ref().map(|rep| ResultView {
                     outcome: rep.outcome.unwrap_or(Outcome::NotAdopted),
                     counts: rep.counts,
                     table: rep
@@ -206,20 +209,20 @@ pub fn session(r: &Replica, id: &SessionId, me: &MemberId, now_ms: u64) -> Optio
                 id: p.id,
                 title: p.open.title.clone(),
                 open: p.close.is_none(),
-                may_vote: p.close.is_none() && p.open.eligible.contains(me),
-                my_choice: latest.get(me).map(|(_, c)| *c),
+                may_vote: s.may_vote(&p.id, me).is_ok(),
+                my_choice: choices.get(me).copied(),
                 voted: p
                     .open
                     .eligible
                     .iter()
-                    .filter(|m| latest.contains_key(m))
+                    .filter(|m| choices.contains_key(m))
                     .map(|m| name_of(roster, m))
                     .collect(),
                 not_voted: p
                     .open
                     .eligible
                     .iter()
-                    .filter(|m| !latest.contains_key(m))
+                    .filter(|m| !choices.contains_key(m))
                     .map(|m| name_of(roster, m))
                     .collect(),
                 result,

@@ -996,3 +996,35 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn the_screen_shows_the_choice_the_tally_counts_so_an_equivocation_shows_as_no_vote() {
+    // Deputy 3 signs two ballots with one seq and two choices: the tally counts neither, and the
+    // session screen must not show either as their vote (it once kept the last one it read).
+    let mut s = sample();
+    second_sitting(&mut s);
+    let school = s.school;
+    let poll = s.poll(0, school, "Виділити кошти на ремонт школи № 3");
+    let (d2, d3) = (s.dep(2), s.dep(3));
+    s.vote(&d2, poll, 0, Choice::For);
+    s.vote(&d3, poll, 0, Choice::For);
+    s.vote(&d3, poll, 0, Choice::Against);
+    let view = council_app::views::session(&s.replica, &s.session, &d3.member_id(), s.t)
+        .expect("session view");
+    let p = view.polls.iter().find(|p| p.id == poll).expect("the poll");
+    assert_eq!(p.my_choice, None);
+    assert!(
+        p.not_voted.iter().any(|n| n == "Депутат 3"),
+        "{:?}",
+        p.not_voted
+    );
+    assert!(p.voted.iter().any(|n| n == "Депутат 2"), "{:?}", p.voted);
+    // Their next ballot supersedes both.
+    let next = s
+        .replica
+        .session(&s.session)
+        .expect("session")
+        .vote(&d3, poll, Choice::Abstain)
+        .expect("eligible");
+    assert_eq!(next.ballot().seq, 1);
+}

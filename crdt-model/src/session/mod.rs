@@ -23,7 +23,7 @@ pub use context::BodyContext;
 pub use past::{CausalOrder, Reaching, SessionPast};
 pub use state::{
     FloorRequest, FromLogError, Ignored, ItemState, ItemStatus, PollState, Received, Refused,
-    Registration, RequestStatus, Session, SessionState,
+    Registration, RequestStatus, Session, SessionState, VoteRefused,
 };
 pub use statement::{
     AgendaItem, Body, FloorKind, Outcome, PollClose, PollId, PollOpen, STATEMENT_ID_PREFIX,

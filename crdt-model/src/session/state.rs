@@ -187,6 +187,24 @@ impl Ignored {
     }
 }
 
+/// Why a member may not vote in a poll now ([`Session::may_vote`]).
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VoteRefused {
+    /// The session holds no such poll.
+    #[error("no such poll in this session")]
+    UnknownPoll,
+    /// The poll is closed.
+    #[error("the poll is closed")]
+    Closed,
+    /// The voter was not registered present, or had declared a conflict of interest, when the
+    /// poll opened.
+    #[error(
+        "you were not registered present (or declared a conflict of interest) when the poll opened"
+    )]
+    NotEligible,
+}
+
 /// A member's registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Registration {
@@ -723,6 +741,45 @@ impl Session {
             ballots: self.ballots(poll).map(Ok).collect(),
             past: self,
         }))
+    }
+
+    /// Whether `voter` may cast a ballot in `poll` now, as this session stands: the poll is
+    /// open here and `voter` was eligible when it opened (registered present, no conflict of
+    /// interest declared). The question every client asks before signing; a ballot is judged
+    /// again where it arrives.
+    pub fn may_vote(&self, poll: &PollId, voter: &MemberId) -> Result<(), VoteRefused> {
+        let p = self.state.poll(poll).ok_or(VoteRefused::UnknownPoll)?;
+        if p.close.is_some() {
+            return Err(VoteRefused::Closed);
+        }
+        if !p.open.eligible.contains(voter) {
+            return Err(VoteRefused::NotEligible);
+        }
+        Ok(())
+    }
+
+    /// The sequence number `voter`'s next ballot in `poll` takes: one more than the highest of
+    /// theirs this session holds (0 for the first), so that it supersedes every one of them.
+    pub fn next_seq(&self, poll: &PollId, voter: &MemberId) -> u32 {
+        self.ballots(poll)
+            .filter(|b| b.ballot().voter == *voter)
+            .map(|b| b.ballot().seq.saturating_add(1))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The ballot `key` casts for `choice` in `poll` now: allowed as [`Session::may_vote`] says,
+    /// numbered by [`Session::next_seq`], naming this device's session heads as seen (so a
+    /// close it has not seen cannot excuse leaving it out). Not inserted.
+    pub fn vote(
+        &self,
+        key: &SecretKey,
+        poll: PollId,
+        choice: Choice,
+    ) -> Result<SignedBallot, VoteRefused> {
+        let voter = key.member_id();
+        self.may_vote(&poll, &voter)?;
+        Ok(self.ballot(key, poll, self.next_seq(&poll, &voter), choice))
     }
 
     /// A ballot for `poll` signed by `key`, naming this device's session heads as seen, not
