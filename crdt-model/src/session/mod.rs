@@ -26,9 +26,9 @@ pub use state::{
     Registration, RequestStatus, Session, SessionState, VoteRefused,
 };
 pub use statement::{
-    AgendaItem, Body, FloorKind, Outcome, PollClose, PollId, PollOpen, STATEMENT_ID_PREFIX,
-    STATEMENT_VERSION, SessionId, SignedStatement, Statement, StatementDecodeError, StatementId,
-    StatementKind,
+    AgendaItem, Body, FloorKind, Outcome, OutcomeBasis, PollClose, PollId, PollOpen,
+    STATEMENT_ID_PREFIX, STATEMENT_VERSION, SessionId, SignedStatement, Statement,
+    StatementDecodeError, StatementId, StatementKind,
 };
 pub use tally::{
     BallotRejection, COUNTED_PREFIX, CheckName, CheckResult, DecodedPoll, Equivocation, PollInput,

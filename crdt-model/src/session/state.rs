@@ -20,7 +20,7 @@ use super::ballot::{Ballot, BallotId, Choice, SignedBallot};
 use super::context::BodyContext;
 use super::past::CausalOrder;
 use super::statement::{
-    AgendaItem, Body, FloorKind, Outcome, PollClose, PollId, PollOpen, SessionId, SignedStatement,
+    AgendaItem, Body, FloorKind, PollClose, PollId, PollOpen, SessionId, SignedStatement,
     Statement, StatementId, StatementKind,
 };
 use super::tally::{PollInput, TallyError, TallyReport, verify_one};
@@ -866,12 +866,7 @@ impl Session {
             }
         }
         let (present, _) = self.causal_presence(&self.heads(), open.item);
-        let quorum = present.len() >= open.quorum_needed as usize;
-        let met = open.rule.is_met(
-            &counts,
-            u32::try_from(open.eligible.len()).unwrap_or(u32::MAX),
-            open.seats,
-        );
+        let outcome = open.judge(&counts, present.len()).outcome();
         let mut counted: Vec<BallotId> = latest.values().map(|b| b.id()).collect();
         counted.sort();
         Some(PollClose {
@@ -879,11 +874,7 @@ impl Session {
             counted,
             counts,
             present: present.into_iter().collect(),
-            outcome: if quorum && met {
-                Outcome::Adopted
-            } else {
-                Outcome::NotAdopted
-            },
+            outcome,
         })
     }
 
@@ -1201,19 +1192,9 @@ impl Session {
                 if present.iter().copied().collect::<Vec<_>>() != c.present {
                     return Err(Ignored::SnapshotMismatch);
                 }
-                let quorum = c.present.len() >= open.quorum_needed as usize;
-                let met = open.rule.is_met(
-                    &c.counts,
-                    u32::try_from(open.eligible.len()).unwrap_or(u32::MAX),
-                    open.seats,
-                );
-                let expected = if quorum && met {
-                    Outcome::Adopted
-                } else {
-                    Outcome::NotAdopted
-                };
-                if c.outcome != expected {
-                    return Err(if quorum {
+                let basis = open.judge(&c.counts, c.present.len());
+                if c.outcome != basis.outcome() {
+                    return Err(if basis.quorum {
                         Ignored::OutcomeMismatch
                     } else {
                         Ignored::NoQuorum {

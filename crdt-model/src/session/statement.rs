@@ -159,6 +159,44 @@ pub struct PollClose {
     pub outcome: Outcome,
 }
 
+/// What a poll's counts and the voters present at its close make of it: whether the rule's
+/// majority is met (the base `present` being the poll's eligible voters, `all-seats` its seats)
+/// and whether quorum is present (`docs/format.md` §6 rule 4, §7 check 9). The one place a
+/// poll's outcome is derived: the chair's close, the session's judgement of a close and the
+/// tally's `outcome` check all ask it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutcomeBasis {
+    /// The votes for reach the votes required over the rule's base.
+    pub majority: bool,
+    /// At least `quorum_needed` voters present.
+    pub quorum: bool,
+}
+
+impl OutcomeBasis {
+    /// Adopted exactly when both hold.
+    pub fn outcome(self) -> Outcome {
+        if self.majority && self.quorum {
+            Outcome::Adopted
+        } else {
+            Outcome::NotAdopted
+        }
+    }
+}
+
+impl PollOpen {
+    /// What `counts`, with `present` voters present at the close, make of this poll.
+    pub fn judge(&self, counts: &Counts, present: usize) -> OutcomeBasis {
+        OutcomeBasis {
+            majority: self.rule.is_met(
+                counts,
+                u32::try_from(self.eligible.len()).unwrap_or(u32::MAX),
+                self.seats,
+            ),
+            quorum: present >= self.quorum_needed as usize,
+        }
+    }
+}
+
 /// What a statement says.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatementKind {

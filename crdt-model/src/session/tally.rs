@@ -716,13 +716,8 @@ fn report(
                         count_off.push(name.to_string());
                     }
                 }
-                let majority = open.rule.is_met(
-                    &c.counts,
-                    u32::try_from(open.eligible.len()).unwrap_or(u32::MAX),
-                    open.seats,
-                );
-                let quorum = c.present.len() >= open.quorum_needed as usize;
-                match (c.outcome, majority, quorum) {
+                let basis = open.judge(&c.counts, c.present.len());
+                match (c.outcome, basis.majority, basis.quorum) {
                     (Outcome::Adopted, _, false) => outcome_off.push("no-quorum-at-close".into()),
                     (Outcome::Adopted, false, true) => outcome_off.push("majority-not-met".into()),
                     (Outcome::NotAdopted, true, true) => outcome_off.push("majority-met".into()),
