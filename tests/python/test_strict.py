@@ -33,9 +33,10 @@ def run(args, cwd=None):
                           capture_output=True, timeout=300)
 
 
-def check(name, args, status, reason=None, out=None, cwd=None, one_line=None):
+def check(name, args, status, reason=None, out=None, cwd=None, one_line=None, silent=False):
     """Runs verify.py; passes when it exits with `status`, prints no traceback, and (when given)
-    stderr contains `reason` and stdout contains `out`. Input errors are one line on stderr."""
+    stderr contains `reason` and stdout contains `out`, or is empty when `silent`. Input errors
+    are one line on stderr."""
     global passed, failed
     r = run(args, cwd)
     stdout = r.stdout.decode("utf-8", "replace")
@@ -49,6 +50,8 @@ def check(name, args, status, reason=None, out=None, cwd=None, one_line=None):
         problems.append("stderr lacks %r" % reason)
     if out is not None and out not in stdout:
         problems.append("stdout lacks %r" % out)
+    if silent and stdout:
+        problems.append("stdout is not empty")
     if one_line if one_line is not None else status == INPUT and reason is not None:
         if len(stderr.splitlines()) != 1:
             problems.append("stderr is %d lines, not one" % len(stderr.splitlines()))
@@ -110,10 +113,17 @@ ballot = bundle["polls"][0]["ballots"][0]
 deep = 100000
 
 
-def hostile_bundle(name, content, reason, status=INPUT, args=()):
+def hostile_bundle(name, content, reason, status=FAILED, args=(), verdict=False):
+    """A bundle file that is readable but not a bundle: one line "not a bundle: <reason>" on
+    stderr, nothing on stdout and status 1 (docs/format.md section 10), with or without
+    --json; or, with `verdict`, a bundle that fails (status 1, a verdict on stdout)."""
     if not isinstance(content, (str, bytes)):
         content = dump(content)
-    check("bundle: " + name, list(args) + ["--bundle", write("b.json", content)], status, reason)
+    path = write("b.json", content)
+    for extra in ([], ["--json"]):
+        check("bundle: " + name + (" (--json)" if extra else ""),
+              list(args) + extra + ["--bundle", path], status, reason,
+              one_line=reason is not None, silent=status == FAILED and not verdict)
 
 
 def hostile_vectors(name, content, reason, status=INPUT, out=None):
@@ -223,7 +233,7 @@ hostile_bundle("UTF-8 byte-order mark", b"\xef\xbb\xbf" + bundle_text.encode("ut
 hostile_bundle("truncated", bundle_text[:len(bundle_text) // 2], "not JSON")
 hostile_bundle("empty file", "", "not JSON")
 hostile_bundle("binary", bytes(range(256)), None)
-hostile_bundle("larger than --max-bytes", bundle_text, "larger than 1000 bytes",
+hostile_bundle("larger than --max-bytes", bundle_text, "larger than 1000 bytes", status=INPUT,
                args=["--max-bytes", "1000"])
 check("bundle: a file that does not exist", ["--bundle", tmp / "absent.json"], INPUT,
       "cannot read")
@@ -235,11 +245,12 @@ hostile_bundle("council id not the genesis hash",
 hostile_bundle("genesis not a signed value", mutate(bundle, setitem(["genesis"], "00")),
                None, status=FAILED)
 hostile_bundle("open statement empty", mutate(bundle, setitem(["polls", 0, "open"], "")),
-               None, status=FAILED)
-# A title with control characters verifies, and reaches the terminal escaped.
+               None, status=FAILED, verdict=True)
+# A title with control characters reaches the terminal escaped (and fails the agreement check
+# `open`, the OpenPoll's title being another).
 escaped = mutate(bundle, setitem(["polls", 0, "title"], "\x1b[2J\x1b]0;pwned\x07\nok  fake"))
 check("bundle: a title with an escape sequence", ["--bundle", write("b.json", dump(escaped))],
-      OK, out="\\x1b[2J", one_line=False)
+      FAILED, out="\\x1b[2J", one_line=False)
 
 # The vector file.
 vctx = ["vectors", 0, "context"]
