@@ -5,7 +5,8 @@
 # of its strict input reading (tests/python/test_strict.py: hostile variants of both files must
 # be refused cleanly), then the self-test of the bundle's decoding and replay
 # (tests/python/test_bundle.py: mutated and freshly signed bundles must give the verdicts
-# docs/format.md section 10 prescribes).
+# docs/format.md section 10 prescribes), then a generated corpus of hostile bundles against
+# council verify's verdicts (tests/python/corpus.py).
 # Creates a virtual environment under target/pyvenv on first use and installs PyNaCl into it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -21,6 +22,11 @@ fi
 "$venv/bin/python" "$root/tests/python/bundle_vectors.py" "$root/docs/bundle-vectors.json"
 "$venv/bin/python" "$root/tests/python/test_strict.py"
 "$venv/bin/python" "$root/tests/python/test_bundle.py"
+# The generated corpus of hostile bundles (app/tests/app/hostile_corpus.rs writes each with
+# council verify's verdict): both implementations must agree on every field of every one.
+(cd "$root" && cargo test --quiet -p council-app --test app hostile_corpus >/dev/null)
+"$venv/bin/python" "$root/tests/python/corpus.py" \
+    "${CARGO_TARGET_DIR:-$root/target}/tmp/hostile-bundles"
 # With COMPARE_RUST=1 and a built council binary, also compare the two implementations'
 # verdicts on the example bundle (tests/python/compare.py; not run by default, since the
 # binary may be missing or being rebuilt).

@@ -1607,21 +1607,19 @@ class Log:
 
     def replay(self, entries):
         """entries: [(position, op)]. Returns the problems (see problem()). A copy of an
-        operation that fails its own checks is refused; the operation is there if another
-        copy (other signature bytes, same body) passes them. An operation that follows a
-        refused one (has it among its ancestors) is refused; one that needs an operation the
-        bundle does not hold, and follows no refused one, waits."""
-        problems, ops, bad_copies = [], {}, set()
+        operation that fails what its bytes alone show (its council, its signature) is
+        refused; the operation is there if another copy (other signature bytes, same body)
+        passes, and what follows it waits for such a copy otherwise. An operation that follows
+        one refused on its step-4 check (has it among its ancestors) is refused; one that needs
+        an operation the bundle does not hold, or holds only in bad copies, waits."""
+        problems, ops = [], {}
         for pos, op in entries:
             why = self.static_refusal(op)
             if why:
                 problems.append(problem("refused", pos, "log operation %s: %s"
                                         % (hx(op["id"]), why)))
-                bad_copies.add(op["id"])
             elif op["id"] not in ops:
                 ops[op["id"]] = (pos, op)
-        for i in bad_copies - set(ops):
-            self.refused[i] = "it fails its own checks"
         if len(ops) > MAX_LOG_OPS:
             raise LogLimit("more than %d log operations" % MAX_LOG_OPS)
         depth, unreached = toposort_depths({i: o["parents"] for i, (_, o) in ops.items()},
@@ -1816,8 +1814,8 @@ class Log:
     def _judge(self, x, run, kept, dropped):
         """The "Fold" of step 6 for operation x, given the run so far: run is [state, void
         (position -> (code, position of the revocation or None)), applied bit set, void bit
-        set], updated in place. The revocation named is the first that voids x in (depth, id)
-        order (for a dropped one, in candidate order)."""
+        set], updated in place. The revocation named is the first that voids x in candidate
+        order: (standing of its author, depth, id)."""
         state, void, applied, void_mask = run
         op = self.ops[x]
         reason = None
@@ -1830,8 +1828,8 @@ class Log:
             if authorize(base, op) is not None:
                 reason = (VOID_DEPENDS, None)
             elif x not in kept:
-                revs = [k for k in self.revocations_of(op["author"], ~self.anc[x])
-                        if k in kept]
+                revs = sorted((k for k in self.revocations_of(op["author"], ~self.anc[x])
+                               if k in kept), key=lambda k: (self.standing(k), k))
                 self.spend(1 + len(revs))
                 by = next((k for k in revs if self.concurrent(k, x) and self.bites(k, x, base)),
                           None)

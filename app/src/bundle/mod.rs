@@ -193,33 +193,54 @@ impl Bundle {
     /// left out), for what else is read from the same record (the minutes check).
     pub fn verify_rebuilt(&self) -> (Verdict, Replica) {
         let (replica, refused) = self.replay();
-        let mut problems: Vec<Problem> = refused
+        let mut refusals: BTreeMap<usize, String> =
+            refused.iter().map(|(i, e)| (*i, e.to_string())).collect();
+        // What is neither refused nor held waits for something the bundle does not hold (or
+        // that it refused). A copy of a held item with other signature bytes is refused if its
+        // own signature fails, whichever copy came first.
+        let held: BTreeMap<[u8; 32], Vec<u8>> = replica
+            .items()
             .iter()
-            .map(|(i, e)| Problem {
+            .map(|it| (it.name(), it.to_bytes()))
+            .collect();
+        let mut waiting = Vec::new();
+        for (i, item) in self.items.iter().enumerate() {
+            if refusals.contains_key(&i) {
+                continue;
+            }
+            match held.get(&item.name()) {
+                Some(bytes) if *bytes == item.to_bytes() => {}
+                Some(_) => {
+                    if let Err(e) = item.verify_signature() {
+                        refusals.insert(
+                            i,
+                            format!("a copy of a held item whose own signature fails: {e}"),
+                        );
+                    }
+                }
+                None => waiting.push(i),
+            }
+        }
+        let mut problems: Vec<Problem> = refusals
+            .iter()
+            .map(|(i, why)| Problem {
                 code: ProblemCode::Refused,
                 item: Some(*i),
                 poll: None,
                 session: None,
-                text: format!("item {i} ({}) is refused: {e}", describe(&self.items[*i])),
+                text: format!("item {i} ({}) is refused: {why}", describe(&self.items[*i])),
             })
             .collect();
-        // What is neither refused nor held waits for something the bundle does not hold (or
-        // that it refused): named one by one, by position.
-        let held: BTreeSet<Vec<u8>> = replica.items().iter().map(Item::to_bytes).collect();
-        for (i, item) in self.items.iter().enumerate() {
-            if !refused.contains_key(&i) && !held.contains(&item.to_bytes()) {
-                problems.push(Problem {
-                    code: ProblemCode::Waiting,
-                    item: Some(i),
-                    poll: None,
-                    session: None,
-                    text: format!(
-                        "item {i} ({}) waits for an item the bundle does not hold or refused",
-                        describe(item)
-                    ),
-                });
-            }
-        }
+        problems.extend(waiting.into_iter().map(|i| Problem {
+            code: ProblemCode::Waiting,
+            item: Some(i),
+            poll: None,
+            session: None,
+            text: format!(
+                "item {i} ({}) waits for an item the bundle does not hold or refused",
+                describe(&self.items[i])
+            ),
+        }));
         problems.extend(self.unlisted_polls(&replica));
         // Each session's causal order, from the statements the bundle holds: what tells a ballot
         // cast after its poll's close from one the close left out.

@@ -9,7 +9,7 @@
 
 use crate::bundle::{Sample, T0, sample, sample_sitting};
 use council_app::bundle::{Bundle, Scope, verdict_json};
-use crdt_model::hash::{Hash, hex};
+use crdt_model::hash::{Hash, hex, unhex};
 use crdt_model::log::{LogOp, OpBody};
 use crdt_model::replica::{Item, Replica};
 use crdt_model::session::{Body, Choice, Statement, StatementKind};
@@ -612,6 +612,35 @@ fn build() -> Value {
         to_text(&b),
         Some(false),
     );
+
+    // A forged copy of a genuine ballot (its last signature byte flipped), before and after
+    // the genuine one: the copy is refused either way, the ballot counts.
+    for (name, description, before) in [
+        (
+            "a-forged-copy-before-the-genuine-item",
+            "a copy of a counted ballot with a forged signature, listed before the genuine one: the copy is refused, the genuine one counts",
+            true,
+        ),
+        (
+            "a-forged-copy-after-the-genuine-item",
+            "the same forged copy listed after the genuine one: the same verdict, whatever the order",
+            false,
+        ),
+    ] {
+        let mut b = json_of(&sample());
+        let list = items(&mut b);
+        let j = list
+            .iter()
+            .rposition(|x| x.as_str().is_some_and(|h| h.starts_with("03")))
+            .expect("a ballot");
+        let mut forged = list[j].as_str().and_then(unhex).expect("hex");
+        if let Some(last) = forged.last_mut() {
+            *last ^= 0x01;
+        }
+        let at = if before { j } else { j + 1 };
+        list.insert(at, Value::String(hex(&forged)));
+        v.add(name, description, to_text(&b), Some(false));
+    }
 
     let mut b = json_of(&sample());
     for list in ["chairs", "voters"] {

@@ -22,6 +22,17 @@ impl Item {
         }
     }
 
+    /// Whether the item's own signature verifies (nothing else is checked): what tells two
+    /// copies of one item, with the same name and other signature bytes, apart.
+    pub fn verify_signature(&self) -> Result<(), crate::identity::SignatureError> {
+        match self {
+            Item::Op(op) => op.verify(),
+            Item::Change(c) => c.verify(),
+            Item::Statement(st) => st.verify(),
+            Item::Ballot(b) => b.verify(),
+        }
+    }
+
     /// The names of what the item depends on. Some may be outside any given set (the genesis,
     /// an item not held): they are simply not waited for here.
     fn needs(&self) -> Vec<[u8; 32]> {
