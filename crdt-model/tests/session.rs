@@ -1073,3 +1073,49 @@ fn who_may_vote_is_asked_of_the_session_with_each_reason_to_refuse() {
         Err(VoteRefused::Closed)
     );
 }
+
+#[test]
+fn a_report_asked_again_after_a_ballot_arrives_sees_it_late_or_omitted() {
+    // The session keeps the late ballots of its polls between reports; what arrives after a
+    // report must still be judged.
+    let mut f = Fixture::new();
+    let chair = f.chair();
+    f.register(&[1, 2, 3]);
+    let (poll, _) = f.open_poll(0);
+    f.vote(&chair, poll, 0, Choice::For);
+    let before_close = f.session.heads();
+    f.close_poll(poll);
+    let first = f.session.report(&poll).expect("poll").expect("report");
+    assert!(first.verified() && first.uncounted.is_empty());
+    let d1 = f.dep(1);
+    let late = f.vote(&d1, poll, 0, Choice::Against);
+    let r = f.session.report(&poll).expect("poll").expect("report");
+    assert_eq!(
+        r.uncounted
+            .iter()
+            .map(|u| (u.ballot, u.reason))
+            .collect::<Vec<_>>(),
+        [(late.id(), UncountedReason::Late)]
+    );
+    assert!(r.verified());
+    // A ballot naming only what came before the close: left out, and the poll fails.
+    let d2 = f.dep(2);
+    let early = Ballot {
+        poll,
+        voter: d2.member_id(),
+        seq: 0,
+        choice: Choice::For,
+        seen: before_close,
+    }
+    .sign(&d2);
+    f.session.insert_ballot(early.clone()).expect("kept");
+    let r = f.session.report(&poll).expect("poll").expect("report");
+    assert!(
+        r.uncounted
+            .iter()
+            .any(|u| u.ballot == early.id() && u.reason == UncountedReason::Omitted),
+        "{:?}",
+        r.uncounted
+    );
+    assert!(!r.verified());
+}

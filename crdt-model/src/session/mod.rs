@@ -20,7 +20,7 @@ pub use ballot::{
     MAX_SEEN, SignedBallot,
 };
 pub use context::BodyContext;
-pub use past::{CausalOrder, Reaching, SessionPast};
+pub use past::{CausalOrder, ReachingMany, SessionPast};
 pub use state::{
     FloorRequest, FromLogError, Ignored, ItemState, ItemStatus, PollState, Received, Refused,
     Registration, RequestStatus, Session, SessionState, VoteRefused,

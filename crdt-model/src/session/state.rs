@@ -23,7 +23,7 @@ use super::statement::{
     AgendaItem, Body, FloorKind, PollClose, PollId, PollOpen, SessionId, SignedStatement,
     Statement, StatementId, StatementKind,
 };
-use super::tally::{PollInput, TallyError, TallyReport, verify_one};
+use super::tally::{PollInput, TallyError, TallyReport, late_ballots, verify_one_with_late};
 
 /// Most statements and ballots kept waiting for what they follow.
 const MAX_PENDING: usize = 100_000;
@@ -411,6 +411,29 @@ pub struct Session {
     /// The fold-order key (depth, id) of the last statement folded into `state`: a statement
     /// that sorts after it is folded on top; one that sorts before it means folding again.
     fold_end: (u64, StatementId),
+    /// Which ballots of each closed poll were cast after its close, for the statements and
+    /// ballots held when it was computed.
+    late: LateCache,
+}
+
+/// The late ballots of every closed poll of a session, worked out for all polls at once (one
+/// walk per 64 closes, see [`super::past::ReachingMany`]) and kept until a statement or a
+/// ballot is added: asking for each poll's report one by one would otherwise walk the session
+/// once per poll. Statements and ballots are only ever added, so their numbers date it. A
+/// copy of a session starts without it.
+#[derive(Debug, Default)]
+struct LateCache(std::sync::Mutex<Option<LateSets>>);
+
+/// The late ballots by poll, with the numbers of statements and ballots they were worked out for.
+type LateSets = (
+    (usize, usize),
+    std::sync::Arc<BTreeMap<PollId, BTreeSet<BallotId>>>,
+);
+
+impl Clone for LateCache {
+    fn clone(&self) -> Self {
+        LateCache::default()
+    }
 }
 
 /// A session answers who follows whom from the statements it stores, without a copy.
@@ -454,6 +477,7 @@ impl Session {
             parking: crate::parking::Parking::default(),
             pending_ballot_count: 0,
             fold_end: (0, id),
+            late: LateCache::default(),
         };
         s.recompute();
         Ok(s)
@@ -731,16 +755,56 @@ impl Session {
 
     /// The verification report of a poll over the ballots held.
     pub fn report(&self, poll: &PollId) -> Option<Result<TallyReport, TallyError>> {
+        let input = self.poll_input(poll)?;
+        let late = self.late_sets();
+        let none = BTreeSet::new();
+        Some(verify_one_with_late(input, late.get(poll).unwrap_or(&none)))
+    }
+
+    /// The tally input of `poll` as this session holds it.
+    fn poll_input(&self, poll: &PollId) -> Option<PollInput<'_>> {
         let p = self.state.poll(poll)?;
         let open = self.get(&p.id)?;
         let close = p.close_id.and_then(|c| self.get(&c));
-        Some(verify_one(PollInput {
+        Some(PollInput {
             ctx: &self.ctx,
             open,
             close,
             ballots: self.ballots(poll).map(Ok).collect(),
             past: self,
-        }))
+        })
+    }
+
+    /// The late ballots of every closed poll, from the cache when nothing was added since.
+    fn late_sets(&self) -> std::sync::Arc<BTreeMap<PollId, BTreeSet<BallotId>>> {
+        let key = (
+            self.statements.len(),
+            self.ballots.values().map(BTreeMap::len).sum::<usize>(),
+        );
+        if let Ok(held) = self.late.0.lock()
+            && let Some((k, sets)) = held.as_ref()
+            && *k == key
+        {
+            return sets.clone();
+        }
+        let polls: Vec<(PollId, PollInput<'_>)> = self
+            .state
+            .polls
+            .iter()
+            .filter(|p| p.close_id.is_some())
+            .filter_map(|p| Some((p.id, self.poll_input(&p.id)?)))
+            .collect();
+        let inputs: Vec<PollInput<'_>> = polls.iter().map(|(_, i)| i.clone()).collect();
+        let sets: BTreeMap<PollId, BTreeSet<BallotId>> = polls
+            .iter()
+            .map(|(id, _)| *id)
+            .zip(late_ballots(&inputs))
+            .collect();
+        let sets = std::sync::Arc::new(sets);
+        if let Ok(mut held) = self.late.0.lock() {
+            *held = Some((key, sets.clone()));
+        }
+        sets
     }
 
     /// Whether `voter` may cast a ballot in `poll` now, as this session stands: the poll is

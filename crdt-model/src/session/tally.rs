@@ -11,8 +11,10 @@ use crate::rules::Counts;
 
 use super::ballot::{BallotId, Choice, SignedBallot};
 use super::context::BodyContext;
-use super::past::{CausalOrder, Reaching, SessionPast};
-use super::statement::{Outcome, PollClose, PollId, PollOpen, SignedStatement, StatementKind};
+use super::past::{CausalOrder, ReachingMany, SessionPast};
+use super::statement::{
+    Outcome, PollClose, PollId, PollOpen, SignedStatement, StatementId, StatementKind,
+};
 use super::verify::{SigJob, verify_all};
 
 /// Prefix of the hash that commits to the set of ballots a close counted.
@@ -328,6 +330,21 @@ pub fn verify_one(input: PollInput<'_>) -> Result<TallyReport, TallyError> {
         .unwrap_or(Err(TallyError::NotAPoll))
 }
 
+/// Verifies one poll whose late ballots are already known (a session works them out for all
+/// its polls at once; see [`late_ballots`]).
+pub(crate) fn verify_one_with_late(
+    input: PollInput<'_>,
+    late: &BTreeSet<BallotId>,
+) -> Result<TallyReport, TallyError> {
+    verify_batch(
+        std::slice::from_ref(&input),
+        1,
+        Some(std::slice::from_ref(late)),
+    )
+    .pop()
+    .unwrap_or(Err(TallyError::NotAPoll))
+}
+
 /// Verifies one poll from its decoded items; `statements` are the session's statements held
 /// (the open and the close need not be among them).
 pub fn verify_poll(
@@ -437,6 +454,15 @@ pub fn verify_polls(
     polls: &[PollInput<'_>],
     threads: usize,
 ) -> Vec<Result<TallyReport, TallyError>> {
+    verify_batch(polls, threads, None)
+}
+
+/// [`verify_polls`], with each poll's late ballots given or, when `late` is `None`, worked out.
+fn verify_batch(
+    polls: &[PollInput<'_>],
+    threads: usize,
+    late: Option<&[BTreeSet<BallotId>]>,
+) -> Vec<Result<TallyReport, TallyError>> {
     let mut jobs: Vec<SigJob<'_>> = Vec::new();
     // Per poll: index of the open's job, of the close's job, and of each ballot's job.
     let mut slots: Vec<(usize, Option<usize>, Vec<Option<usize>>)> =
@@ -466,14 +492,73 @@ pub fn verify_polls(
         slots.push((open_job, close_job, bj));
     }
     let ok = verify_all(&jobs, threads);
+    let worked_out;
+    let late = match late {
+        Some(l) => l,
+        None => {
+            worked_out = late_ballots(polls);
+            &worked_out[..]
+        }
+    };
+    let none = BTreeSet::new();
     polls
         .iter()
         .zip(slots)
-        .map(|(p, (o, c, bj))| {
+        .enumerate()
+        .map(|(i, (p, (o, c, bj)))| {
             let ballot_ok: Vec<bool> = bj.iter().map(|j| j.is_some_and(|j| ok[j])).collect();
-            report(p, ok[o], c.map(|c| ok[c]), &ballot_ok)
+            report(
+                p,
+                ok[o],
+                c.map(|c| ok[c]),
+                &ballot_ok,
+                late.get(i).unwrap_or(&none),
+            )
         })
         .collect()
+}
+
+/// For each poll, the ballots cast after its close: those not in the close's `counted` whose
+/// `seen` holds the close or a held statement that follows it (§7 step 5). Polls that share a
+/// causal order are asked together, [`ReachingMany::TARGETS`] closes per walk.
+pub(crate) fn late_ballots(polls: &[PollInput<'_>]) -> Vec<BTreeSet<BallotId>> {
+    let mut late: Vec<BTreeSet<BallotId>> = vec![BTreeSet::new(); polls.len()];
+    // The polls with a close, grouped by the causal order they share (by its address).
+    let mut groups: Vec<(*const u8, Vec<usize>)> = Vec::new();
+    for (i, p) in polls.iter().enumerate() {
+        if p.close.is_none() {
+            continue;
+        }
+        let at = p.past as *const dyn CausalOrder as *const u8;
+        match groups.iter_mut().find(|(a, _)| std::ptr::eq(*a, at)) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((at, vec![i])),
+        }
+    }
+    for (_, members) in groups {
+        for batch in members.chunks(ReachingMany::TARGETS) {
+            let Some(first) = batch.first() else { continue };
+            let targets: Vec<StatementId> = batch
+                .iter()
+                .filter_map(|i| polls[*i].close.map(SignedStatement::id))
+                .collect();
+            let mut walk = ReachingMany::new(polls[*first].past, &targets);
+            for (bit, i) in batch.iter().enumerate() {
+                let p = &polls[*i];
+                let counted: BTreeSet<BallotId> = match p.close.map(|c| &c.statement().kind) {
+                    Some(StatementKind::ClosePoll(c)) => c.counted.iter().copied().collect(),
+                    _ => BTreeSet::new(),
+                };
+                for b in p.ballots.iter().flatten() {
+                    let id = b.id();
+                    if !counted.contains(&id) && walk.from(&b.ballot().seen) & (1u64 << bit) != 0 {
+                        late[*i].insert(id);
+                    }
+                }
+            }
+        }
+    }
+    late
 }
 
 fn statement_job(s: &SignedStatement) -> SigJob<'_> {
@@ -582,6 +667,7 @@ fn report(
     open_sig: bool,
     close_sig: Option<bool>,
     ballot_sig: &[bool],
+    late: &BTreeSet<BallotId>,
 ) -> Result<TallyReport, TallyError> {
     let ctx = p.ctx;
     let StatementKind::OpenPoll(open) = &p.open.statement().kind else {
@@ -769,7 +855,6 @@ fn report(
                     *e = (*e).max(b.seq);
                 }
             }
-            let mut after_close = p.close.map(|s| Reaching::new(p.past, s.id()));
             uncounted = valid
                 .iter()
                 .filter(|(id, _)| !counted_set.contains(id))
@@ -777,7 +862,7 @@ fn report(
                     let b = b.ballot();
                     let reason = if best_counted.get(&b.voter).is_some_and(|s| *s > b.seq) {
                         UncountedReason::Superseded
-                    } else if after_close.as_mut().is_some_and(|r| r.from(&b.seen)) {
+                    } else if late.contains(id) {
                         UncountedReason::Late
                     } else {
                         UncountedReason::Omitted
