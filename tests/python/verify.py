@@ -1916,7 +1916,7 @@ class Session:
         self.polls = {}  # poll id -> {"open", "close", "ballots": {bytes: ballot}}
         self.poll_order = []
         self.ignored_polls = set()
-        self.participants = set()  # authors of applied statements and stored ballots
+        self.participants = set()  # authors of the statements stored (applied or ignored)
         self.pos_of = {}  # id -> position in self.order
         self.presence_mask = 0  # positions of the Present, Left and DeclareConflict statements
         self.state, self.chairs, self.voters = None, set(), set()  # set by accept_open
@@ -2027,9 +2027,9 @@ class Session:
         for i in self.order[1:]:
             st = self.statements[i][1]
             code = "session-closed" if self.closed else self.judge(st)
+            self.participants.add(st["author"])
             if code is None:
                 self.status[i] = "applied"
-                self.participants.add(st["author"])
             else:
                 self.status[i] = "ignored"
                 self.ignored.append(("statement", i, st["author"], code,
@@ -2259,7 +2259,6 @@ class Session:
         if b["voter"] not in self.polls[b["poll"]]["open"]["eligible"]:
             return "refused", "its voter is not eligible"
         self.polls[b["poll"]]["ballots"][raw] = b
-        self.participants.add(b["voter"])
         return None
 
     # --- revocation ---------------------------------------------------------------------------
@@ -2286,15 +2285,15 @@ class Session:
     def void_by(self, log, void):
         """Whether the items void this session: the positions of the revocations of its chair
         that do (first in (depth, id) order first), or [] when it is not void. A participant
-        other than the chair (the author of an applied statement or a stored ballot) is in
-        good standing when no such revocation takes them out of both chairs and voters."""
+        other than the chair (the author of a statement the session stores, applied or
+        ignored; ballots do not count) is in good standing when no such revocation leaves them
+        unable to write (removed, or roles that may not write)."""
         chair = self.open["author"]
         revs = self.revoked_by(log, void, chair, self._in_context(chair, "chairs"))
         if not revs:
             return []
         for p in self.participants - {chair}:
-            if not self.revoked_by(log, void, p, lambda r, p=p: self._in_context(p, "chairs")(r)
-                                   or self._in_context(p, "voters")(r)):
+            if not self.revoked_by(log, void, p, may_write):
                 return []
         return revs
 

@@ -484,11 +484,17 @@ impl CouncilLog {
         allowed: impl Fn(&CouncilState) -> bool,
     ) -> Option<OpId> {
         let revs = self.all_revocations.get(author)?;
+        // The first that bites in (depth, id) order, not in the order they arrived: every peer
+        // names the same one.
+        let mut first: Option<(u64, OpId)> = None;
         for r in revs {
             if self.voided.contains_key(r) || self.covers(heads, std::slice::from_ref(r)) {
                 continue;
             }
             let Some(e) = self.ops.get(r) else { continue };
+            if first.is_some_and(|f| f <= (e.depth, *r)) {
+                continue;
+            }
             let bites = match &e.op.op().body {
                 OpBody::RemoveMember { .. } => true,
                 OpBody::SetRoles { member, roles } => match self.state_at(heads) {
@@ -498,10 +504,10 @@ impl CouncilLog {
                 _ => false,
             };
             if bites {
-                return Some(*r);
+                first = Some((e.depth, *r));
             }
         }
-        None
+        first.map(|(_, r)| r)
     }
 
     fn replay<'a>(&self, ids: impl Iterator<Item = &'a OpId>) -> CouncilState {

@@ -1204,3 +1204,41 @@ fn an_amendment_range_ending_at_u32_max_decodes_without_overflow() {
     let back = SignedOp::from_bytes(&op.to_bytes()).expect("a forward range decodes");
     assert_eq!(back.id(), op.id());
 }
+
+#[test]
+fn the_revocation_that_reaches_an_act_is_the_same_whatever_order_the_revocations_arrived_in() {
+    // The secretary removes the chair, and concurrently takes the chair's role away: both reach
+    // an act of the chair's on the heads before them; every peer must name the same one.
+    let (c, log) = council();
+    let before = log.heads();
+    let chair = c.chair.member_id();
+    let removal = op_on(
+        &log,
+        &c.secretary,
+        before.clone(),
+        OpBody::RemoveMember { member: chair },
+    );
+    let demotion = op_on(
+        &log,
+        &c.secretary,
+        before.clone(),
+        OpBody::SetRoles {
+            member: chair,
+            roles: Roles::of(&[Role::Deputy]),
+        },
+    );
+    let named = |first: &SignedOp, second: &SignedOp| {
+        let (_, mut l) = council();
+        l.insert(first.clone()).expect("accepted");
+        l.insert(second.clone()).expect("accepted");
+        l.act_revoked(&chair, &before, |_| false)
+    };
+    let a = named(&removal, &demotion);
+    let b = named(&demotion, &removal);
+    assert_eq!(a, b);
+    assert_eq!(
+        a,
+        Some(removal.id().min(demotion.id())),
+        "same depth: the smaller id"
+    );
+}
